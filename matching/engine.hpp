@@ -1,0 +1,79 @@
+#pragma once
+
+// The order engine: N shards, the map from SKUs, keys and orders to shards, and recovery.
+// Immutable after construction except for the shards themselves, which are shard-local.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "matching/clock.hpp"
+#include "matching/journal.hpp"
+#include "matching/shard.hpp"
+
+namespace fg::matching {
+
+struct engine_options {
+    std::size_t shard_count = 1;
+    std::int64_t hold_ms = 15 * 60 * 1000;  // how long an unpaid order keeps its stock
+    std::size_t pending_max = 16'384;       // per shard: writes in flight before 503 overloaded
+};
+
+// Thread-safe: the shard map and post() may be used from any thread; each shard is shard-local.
+class engine {
+public:
+    engine(const engine_options& opts, const clock& clk, journal& log);
+
+    std::size_t shard_count() const { return shards_.size(); }
+    shard& at(std::size_t index) { return *shards_[index]; }
+    const engine_options& options() const { return opts_; }
+    const clock& time() const { return clock_; }
+    journal& log() const { return journal_; }
+
+    std::size_t sku_owner(std::string_view sku_id) const;
+    std::size_t key_home(std::string_view idempotency_key) const;
+    std::size_t order_home(std::uint64_t order_id) const;
+
+    // Hands `t` to shard `target`'s inbox; it runs on that shard's thread.
+    void post(std::size_t target, task t) { shards_[target]->mailbox().push(std::move(t)); }
+
+    // Recovery: called for every log record in order, before any shard thread runs.
+    bool replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error);
+    // Checks M1/M2 on every SKU and sets where new order ids continue.
+    bool finish_replay(std::string& error);
+
+private:
+    bool replay_order(std::span<const std::byte> payload, std::string& error);
+    bool replay_cancel(std::span<const std::byte> payload, std::string& error);
+
+    engine_options opts_;
+    const clock& clock_;
+    journal& journal_;
+    std::vector<std::unique_ptr<shard>> shards_;
+    std::uint64_t max_order_seq_ = 0;
+};
+
+template <class R>
+void shard::call(std::size_t target, unique_function<void(shard&, unique_function<void(R)>)> op,
+                 unique_function<void(R)> done) {
+    if (target == index_) {
+        op(*this, std::move(done));
+        return;
+    }
+    engine& eng = engine_;
+    const std::size_t origin = index_;
+    eng.post(target, [&eng, target, origin, op = std::move(op), done = std::move(done)]() mutable {
+        unique_function<void(R)> reply = [&eng, origin, done = std::move(done)](R r) mutable {
+            eng.post(origin, [done = std::move(done), r = std::move(r)]() mutable {
+                done(std::move(r));
+            });
+        };
+        op(eng.at(target), std::move(reply));
+    });
+}
+
+}  // namespace fg::matching

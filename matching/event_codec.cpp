@@ -1,0 +1,191 @@
+#include "matching/event_codec.hpp"
+
+#include <cstring>
+#include <string_view>
+
+#include "matching/limits.hpp"
+
+namespace fg::matching {
+namespace {
+
+constexpr std::uint8_t payload_version = 1;
+
+class byte_writer {
+public:
+    explicit byte_writer(std::vector<std::byte>& out) : out_(out) {
+        out_.clear();
+        u8(payload_version);
+    }
+    void u8(std::uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
+    void u16(std::uint16_t v) { raw(&v, sizeof v); }
+    void u64(std::uint64_t v) { raw(&v, sizeof v); }
+    void i64(std::int64_t v) { raw(&v, sizeof v); }
+    void str(std::string_view s) {
+        u16(static_cast<std::uint16_t>(s.size()));
+        raw(s.data(), s.size());
+    }
+    void money(const matching::money& m) {
+        i64(m.amount_minor);
+        raw(m.currency.view().data(), 3);
+    }
+
+private:
+    // The host is little-endian (x86-64, aarch64); the format is too, so bytes copy as they are.
+    void raw(const void* p, std::size_t n) {
+        auto b = static_cast<const std::byte*>(p);
+        out_.insert(out_.end(), b, b + n);
+    }
+    std::vector<std::byte>& out_;
+};
+
+class byte_reader {
+public:
+    explicit byte_reader(std::span<const std::byte> in) : in_(in) {
+        std::uint8_t version = 0;
+        ok_ = u8(version) && version == payload_version;
+    }
+    bool u8(std::uint8_t& v) { return raw(&v, sizeof v); }
+    bool u16(std::uint16_t& v) { return raw(&v, sizeof v); }
+    bool u64(std::uint64_t& v) { return raw(&v, sizeof v); }
+    bool i64(std::int64_t& v) { return raw(&v, sizeof v); }
+    bool str(std::string& s, std::size_t max_len) {
+        std::uint16_t n = 0;
+        if (!u16(n) || n > max_len || in_.size() - pos_ < n) return ok_ = false;
+        s.assign(reinterpret_cast<const char*>(in_.data() + pos_), n);
+        pos_ += n;
+        return true;
+    }
+    bool money(matching::money& m) {
+        char code[3];
+        if (!i64(m.amount_minor) || !raw(code, 3)) return false;
+        auto c = currency_code::parse(std::string_view(code, 3));
+        if (!c) return ok_ = false;
+        m.currency = *c;
+        return true;
+    }
+    // True when every read succeeded and nothing is left over.
+    bool done() const { return ok_ && pos_ == in_.size(); }
+    bool ok() const { return ok_; }
+
+private:
+    bool raw(void* p, std::size_t n) {
+        if (!ok_ || in_.size() - pos_ < n) return ok_ = false;
+        std::memcpy(p, in_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    std::span<const std::byte> in_;
+    std::size_t pos_ = 0;
+    bool ok_ = true;
+};
+
+}  // namespace
+
+void encode(const sku_state& s, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.str(s.id);
+    w.str(s.name);
+    w.money(s.price);
+    w.i64(s.stock);
+    w.i64(s.per_buyer_limit);
+    w.i64(s.sale.starts_at_ms);
+    w.i64(s.sale.ends_at_ms);
+    w.i64(s.low_stock_threshold);
+    w.u8(static_cast<std::uint8_t>(s.status));
+    w.i64(s.updated_at_ms);
+}
+
+bool decode(std::span<const std::byte> in, sku_state& s) {
+    byte_reader r(in);
+    std::uint8_t status = 0;
+    r.str(s.id, limits::sku_id_chars_max);
+    r.str(s.name, limits::sku_name_chars_max);
+    r.money(s.price);
+    r.i64(s.stock);
+    r.i64(s.per_buyer_limit);
+    r.i64(s.sale.starts_at_ms);
+    r.i64(s.sale.ends_at_ms);
+    r.i64(s.low_stock_threshold);
+    r.u8(status);
+    r.i64(s.updated_at_ms);
+    if (!r.done() || status > 1 || s.stock < 0 || s.stock > limits::stock_max) return false;
+    s.status = static_cast<sku_status>(status);
+    return true;
+}
+
+void encode(const stock_adjusted& e, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.str(e.sku_id);
+    w.i64(e.delta);
+    w.i64(e.at_ms);
+}
+
+bool decode(std::span<const std::byte> in, stock_adjusted& e) {
+    byte_reader r(in);
+    r.str(e.sku_id, limits::sku_id_chars_max);
+    r.i64(e.delta);
+    r.i64(e.at_ms);
+    return r.done();
+}
+
+void encode(const order& o, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.u64(o.id);
+    w.str(o.idempotency_key);
+    w.str(o.buyer_id);
+    w.str(o.payment_method);
+    w.str(o.buyer_contact.name);
+    w.str(o.buyer_contact.phone);
+    w.str(o.buyer_contact.address);
+    w.i64(o.created_at_ms);
+    w.i64(o.hold_expires_at_ms);
+    w.money(o.total);
+    w.u16(static_cast<std::uint16_t>(o.items.size()));
+    for (const order_item& item : o.items) {
+        w.str(item.sku_id);
+        w.i64(item.qty);
+        w.i64(item.unit_price.amount_minor);
+    }
+}
+
+bool decode(std::span<const std::byte> in, order& o) {
+    byte_reader r(in);
+    std::uint16_t n = 0;
+    r.u64(o.id);
+    r.str(o.idempotency_key, limits::idempotency_key_chars_max);
+    r.str(o.buyer_id, limits::buyer_id_chars_max);
+    r.str(o.payment_method, limits::payment_method_chars_max);
+    r.str(o.buyer_contact.name, limits::contact_name_chars_max);
+    r.str(o.buyer_contact.phone, limits::contact_phone_chars_max);
+    r.str(o.buyer_contact.address, limits::contact_address_chars_max);
+    r.i64(o.created_at_ms);
+    r.i64(o.hold_expires_at_ms);
+    r.money(o.total);
+    if (!r.u16(n) || n == 0 || n > limits::order_items_max) return false;
+    o.items.resize(n);
+    for (order_item& item : o.items) {
+        r.str(item.sku_id, limits::sku_id_chars_max);
+        r.i64(item.qty);
+        r.i64(item.unit_price.amount_minor);
+        item.unit_price.currency = o.total.currency;
+        if (!r.ok() || item.qty < 1 || item.qty > limits::item_qty_max) return false;
+    }
+    o.status = order_status::pending_payment;
+    o.updated_at_ms = o.created_at_ms;
+    return r.done();
+}
+
+void encode(const order_cancelled& e, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.u64(e.order_id);
+    w.i64(e.at_ms);
+}
+
+bool decode(std::span<const std::byte> in, order_cancelled& e) {
+    byte_reader r(in);
+    r.u64(e.order_id);
+    r.i64(e.at_ms);
+    return r.done();
+}
+
+}  // namespace fg::matching

@@ -1,0 +1,49 @@
+#pragma once
+
+// The payloads of the log records the domain writes: one record per state change. Storage
+// frames and checksums them; this file owns what is inside (byte layout in storage/FORMAT.md,
+// "Payloads"). Little-endian, length-prefixed strings, a version byte first in each payload.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matching/order.hpp"
+#include "matching/sku.hpp"
+
+namespace fg::matching {
+
+enum class record_type : std::uint16_t {
+    sku_upserted = 1,    // the SKU's full merchant-set state (not held/sold)
+    stock_adjusted = 2,  // stock += delta
+    order_placed = 3,    // a whole order, all items, holds taken
+    order_cancelled = 4, // holds released
+};
+
+struct stock_adjusted {
+    std::string sku_id;
+    std::int64_t delta = 0;
+    std::int64_t at_ms = 0;
+};
+
+struct order_cancelled {
+    std::uint64_t order_id = 0;
+    std::int64_t at_ms = 0;
+};
+
+// Encoders append to `out` (cleared first) so a shard can reuse one buffer.
+void encode(const sku_state& s, std::vector<std::byte>& out);
+void encode(const stock_adjusted& e, std::vector<std::byte>& out);
+void encode(const order& o, std::vector<std::byte>& out);
+void encode(const order_cancelled& e, std::vector<std::byte>& out);
+
+// Decoders refuse (return false) a payload that is short, long, or out of bounds: with a valid
+// CRC that means a format mismatch, and start-up must stop rather than guess.
+bool decode(std::span<const std::byte> in, sku_state& out);
+bool decode(std::span<const std::byte> in, stock_adjusted& out);
+bool decode(std::span<const std::byte> in, order& out);
+bool decode(std::span<const std::byte> in, order_cancelled& out);
+
+}  // namespace fg::matching

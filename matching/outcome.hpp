@@ -1,0 +1,38 @@
+#pragma once
+
+// Expected outcomes of domain operations (STYLE: errors, tier 2). Listed in precedence order:
+// when an order's items are refused for different reasons, the one listed first is reported.
+// Mapped to HTTP in exactly one place: gateway/problem.cpp.
+
+#include <cstdint>
+#include <string_view>
+
+namespace fg::matching {
+
+enum class [[nodiscard]] outcome : std::uint8_t {
+    ok = 0,
+    // Refusals of an order, most specific first.
+    unknown_sku,
+    delisted,
+    sale_not_open,
+    sale_closed,
+    mixed_currency,
+    per_buyer_limit,
+    sold_out,
+    // Refusals of merchant operations.
+    incomplete_sku,         // creating a SKU without name, price or stock
+    stock_too_large,        // a positive delta past limits::stock_max
+    stock_below_committed,  // new total below held + sold
+    stock_insufficient,     // a negative delta larger than available
+    // Order lookups and moves.
+    order_not_found,
+    illegal_transition,
+    request_in_progress,  // same Idempotency-Key while the first request is still running
+    // Capacity and health.
+    overloaded,
+    log_failed,
+};
+
+std::string_view to_string(outcome o);
+
+}  // namespace fg::matching
