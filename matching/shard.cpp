@@ -46,9 +46,8 @@ shard::shard(engine& eng, std::size_t index) : engine_(eng), index_(index) {}
 shard::~shard() = default;
 
 std::size_t shard::poll(std::size_t max_tasks) {
-    std::size_t ran = inbox_.drain(max_tasks);
-    complete_durable_waits();
-    return ran;
+    const std::size_t ran = inbox_.drain(max_tasks);
+    return ran + complete_durable_waits();
 }
 
 void shard::when_durable(std::uint64_t end_pos, unique_function<void(bool)> then) {
@@ -58,21 +57,25 @@ void shard::when_durable(std::uint64_t end_pos, unique_function<void(bool)> then
     complete_durable_waits();
 }
 
-void shard::complete_durable_waits() {
-    if (durable_waits_.empty()) return;
+std::size_t shard::complete_durable_waits() {
+    if (durable_waits_.empty()) return 0;
+    std::size_t completed = 0;
     const journal& log = engine_.log();
     const std::uint64_t durable = log.durable_pos();
     while (!durable_waits_.empty() && durable_waits_.front().end_pos <= durable) {
         auto then = std::move(durable_waits_.front().then);
         durable_waits_.pop_front();
+        ++completed;
         then(true);
     }
     // Fail-stop (S-invariants): nothing after a failed sync is ever acknowledged.
     while (!durable_waits_.empty() && log.failed()) {
         auto then = std::move(durable_waits_.front().then);
         durable_waits_.pop_front();
+        ++completed;
         then(false);
     }
+    return completed;
 }
 
 std::uint64_t shard::next_order_id() { return (++order_seq_ << 8) | index_; }
@@ -368,8 +371,9 @@ void shard::put_sku_at_owner(std::string sku_id, const sku_spec& spec,
 }
 
 void shard::get_sku(std::string sku_id, unique_function<void(sku_result)> done) {
+    const std::size_t owner = engine_.sku_owner(sku_id);  // before sku_id is moved from
     call<sku_result>(
-        engine_.sku_owner(sku_id),
+        owner,
         [id = std::move(sku_id)](shard& s, unique_function<void(sku_result)> reply) {
             const sku_state* found = s.stock_.find(id);
             if (found == nullptr) return reply(sku_result{.result = outcome::unknown_sku});
@@ -380,8 +384,9 @@ void shard::get_sku(std::string sku_id, unique_function<void(sku_result)> done) 
 
 void shard::adjust_stock(std::string sku_id, std::int64_t delta,
                          unique_function<void(sku_result)> done) {
+    const std::size_t owner = engine_.sku_owner(sku_id);  // before sku_id is moved from
     call<sku_result>(
-        engine_.sku_owner(sku_id),
+        owner,
         [id = std::move(sku_id), delta](shard& s, unique_function<void(sku_result)> reply) mutable {
             s.adjust_at_owner(std::move(id), delta, std::move(reply));
         },

@@ -69,7 +69,8 @@ public:
     void call(std::size_t target, unique_function<void(shard&, unique_function<void(R)>)> op,
               unique_function<void(R)> done);
 
-    // Runs queued tasks and completes waits on the log. Returns the tasks run.
+    // Runs queued tasks and completes waits on the log. Returns how many of both it ran; the
+    // gateway polls again at once when that reaches `max_tasks`.
     std::size_t poll(std::size_t max_tasks = 1024);
 
     std::size_t index() const { return index_; }
@@ -101,7 +102,7 @@ private:
 
     // Holds `then` until the record ending at `end_pos` is durable (true) or the log failed.
     void when_durable(std::uint64_t end_pos, unique_function<void(bool durable)> then);
-    void complete_durable_waits();
+    std::size_t complete_durable_waits();  // returns how many it completed
     std::uint64_t next_order_id();
 
     engine& engine_;

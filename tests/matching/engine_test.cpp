@@ -1,0 +1,268 @@
+#include "matching/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include "memory_journal.hpp"
+
+namespace fg::matching {
+namespace {
+
+using testing::manual_clock;
+using testing::memory_journal;
+
+// Drives N shards on the test's thread: runs every shard's inbox until all are quiet.
+class engine_fixture : public ::testing::Test {
+protected:
+    void SetUp() override { eng_.emplace(engine_options{.shard_count = 4}, clock_, log_); }
+
+    void pump() {
+        for (bool ran = true; ran;) {
+            ran = false;
+            for (std::size_t i = 0; i < eng_->shard_count(); ++i) ran |= eng_->at(i).poll() > 0;
+        }
+    }
+
+    // Finds `count` SKU ids that live on pairwise different shards.
+    std::vector<std::string> skus_on_different_shards(std::size_t count) {
+        std::vector<std::string> ids;
+        std::vector<bool> used(eng_->shard_count());
+        for (int i = 0; ids.size() < count; ++i) {
+            std::string id = "sku-" + std::to_string(i);
+            if (!used[eng_->sku_owner(id)]) {
+                used[eng_->sku_owner(id)] = true;
+                ids.push_back(id);
+            }
+        }
+        return ids;
+    }
+
+    void put(const std::string& id, std::int64_t stock) {
+        sku_spec spec;
+        spec.name = id;
+        spec.price = money{1000, *currency_code::parse("CNY")};
+        spec.stock = stock;
+        std::optional<sku_result> r;
+        eng_->at(0).put_sku(id, spec, [&](sku_result res) { r = std::move(res); });
+        pump();
+        ASSERT_TRUE(r) << "no reply";
+        ASSERT_EQ(r->result, outcome::ok) << to_string(r->result);
+    }
+
+    sku_state sku(const std::string& id) {
+        std::optional<sku_result> r;
+        eng_->at(1).get_sku(id, [&](sku_result res) { r = std::move(res); });
+        pump();
+        EXPECT_TRUE(r) << "no reply";
+        if (r) {
+            EXPECT_EQ(r->result, outcome::ok) << to_string(r->result);
+        }
+        return r ? r->sku : sku_state{};
+    }
+
+    order_request request(std::vector<std::pair<std::string, std::int64_t>> items,
+                          std::string buyer = "buyer-1") {
+        order_request req;
+        req.buyer_id = std::move(buyer);
+        req.payment_method = "alipay";
+        req.buyer_contact = {"n", "1", "a"};
+        for (auto& [id, qty] : items) req.items.push_back({id, qty});
+        return req;
+    }
+
+    std::optional<place_result> place(std::size_t on, std::string key, order_request req) {
+        std::optional<place_result> r;
+        eng_->at(on).place_order(std::move(key), std::move(req),
+                                 [&](place_result res) { r = std::move(res); });
+        pump();
+        return r;
+    }
+
+    manual_clock clock_;
+    memory_journal log_;
+    std::optional<engine> eng_;
+};
+
+TEST_F(engine_fixture, OrderAcrossShardsHoldsEveryItem) {
+    auto ids = skus_on_different_shards(3);
+    for (auto& id : ids) put(id, 5);
+    auto r = place(2, "k1", request({{ids[0], 1}, {ids[1], 2}, {ids[2], 3}}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->result, outcome::ok);
+    EXPECT_EQ(r->placed.total.amount_minor, 6 * 1000);
+    EXPECT_EQ(sku(ids[0]).held, 1);
+    EXPECT_EQ(sku(ids[1]).held, 2);
+    EXPECT_EQ(sku(ids[2]).held, 3);
+    EXPECT_EQ(sku(ids[2]).available(), 2);
+}
+
+TEST_F(engine_fixture, RefusedCrossShardOrderLeavesNoTraceInAnyCount) {
+    auto ids = skus_on_different_shards(3);
+    put(ids[0], 5);
+    put(ids[1], 1);
+    put(ids[2], 5);
+    auto r = place(0, "k1", request({{ids[0], 1}, {ids[1], 2}, {ids[2], 1}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result, outcome::sold_out);
+    EXPECT_EQ(r->refused_sku, ids[1]);
+    for (auto& id : ids) EXPECT_EQ(sku(id).held, 0) << id;
+    // The key was not used up by the refusal: a retry may succeed once stock arrives.
+    put(ids[1], 2);
+    auto retry = place(0, "k1", request({{ids[0], 1}, {ids[1], 2}, {ids[2], 1}}));
+    ASSERT_TRUE(retry);
+    EXPECT_EQ(retry->result, outcome::ok);
+}
+
+TEST_F(engine_fixture, RepeatedIdempotencyKeyReturnsTheFirstOrder) {
+    put("a", 10);
+    auto first = place(0, "same", request({{"a", 2}}));
+    auto second = place(3, "same", request({{"a", 2}}));
+    ASSERT_TRUE(first && second);
+    ASSERT_EQ(first->result, outcome::ok);
+    ASSERT_EQ(second->result, outcome::ok);
+    EXPECT_TRUE(second->replayed);
+    EXPECT_EQ(second->placed.id, first->placed.id);
+    EXPECT_EQ(sku("a").held, 2);
+}
+
+TEST_F(engine_fixture, ReplyWaitsForDurabilityAndSameKeyMeanwhileIsInProgress) {
+    put("a", 10);
+    log_.set_auto_sync(false);
+    std::optional<place_result> first;
+    eng_->at(0).place_order("k", request({{"a", 1}}), [&](place_result r) { first = r; });
+    pump();
+    EXPECT_FALSE(first) << "answered before the record was durable";
+    auto again = place(1, "k", request({{"a", 1}}));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->result, outcome::request_in_progress);
+    log_.sync_all();
+    pump();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->result, outcome::ok);
+}
+
+TEST_F(engine_fixture, CancelReleasesStockAndASecondCancelIsIllegal) {
+    put("a", 3);
+    auto r = place(0, "k", request({{"a", 3}}));
+    ASSERT_TRUE(r && r->result == outcome::ok);
+    EXPECT_EQ(sku("a").available(), 0);
+    std::optional<order_result> c;
+    eng_->at(2).cancel_order(r->placed.id, [&](order_result res) { c = res; });
+    pump();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->result, outcome::ok);
+    EXPECT_EQ(c->value.status, order_status::cancelled);
+    EXPECT_EQ(sku("a").available(), 3);
+    EXPECT_EQ(sku("a").held, 0);
+    std::optional<order_result> again;
+    eng_->at(1).cancel_order(r->placed.id, [&](order_result res) { again = res; });
+    pump();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->result, outcome::illegal_transition);
+}
+
+TEST_F(engine_fixture, FullLogAnswersOverloadedAndGivesTheStockBack) {
+    put("a", 3);
+    log_.set_full(true);
+    auto r = place(0, "k", request({{"a", 1}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result, outcome::overloaded);
+    log_.set_full(false);
+    EXPECT_EQ(sku("a").held, 0);
+}
+
+TEST_F(engine_fixture, ReplayOfTheLogRebuildsCountsOrdersAndKeys) {
+    auto ids = skus_on_different_shards(2);
+    put(ids[0], 10);
+    put(ids[1], 10);
+    auto o1 = place(0, "k1", request({{ids[0], 2}, {ids[1], 1}}));
+    auto o2 = place(1, "k2", request({{ids[0], 3}}, "buyer-2"));
+    ASSERT_TRUE(o1 && o2 && o1->result == outcome::ok && o2->result == outcome::ok);
+    std::optional<order_result> c;
+    eng_->at(3).cancel_order(o2->placed.id, [&](order_result res) { c = res; });
+    pump();
+
+    memory_journal fresh_log;
+    engine fresh(engine_options{.shard_count = 3}, clock_, fresh_log);  // other shard count
+    std::string error;
+    for (const auto& rec : log_.records()) ASSERT_TRUE(fresh.replay(rec.type, rec.payload, error)) << error;
+    ASSERT_TRUE(fresh.finish_replay(error)) << error;
+    const sku_state* a = fresh.at(fresh.sku_owner(ids[0])).stock().find(ids[0]);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->held, 2);
+    EXPECT_EQ(a->available(), 8);
+    // The key still names its order, and new ids do not collide with replayed ones.
+    std::optional<place_result> replayed;
+    fresh.at(0).place_order("k1", request({{ids[0], 2}}), [&](place_result r) { replayed = r; });
+    std::optional<place_result> fresh_order;
+    fresh.at(0).place_order("k3", request({{ids[1], 1}}), [&](place_result r) { fresh_order = r; });
+    for (int i = 0; i < 100; ++i) {
+        for (std::size_t s = 0; s < fresh.shard_count(); ++s) (void)fresh.at(s).poll();
+    }
+    ASSERT_TRUE(replayed && fresh_order);
+    EXPECT_TRUE(replayed->replayed);
+    EXPECT_EQ(replayed->placed.id, o1->placed.id);
+    EXPECT_NE(fresh_order->placed.id, o1->placed.id);
+    EXPECT_NE(fresh_order->placed.id, o2->placed.id);
+}
+
+// Real threads, one per shard, as in the gateway: exactly `stock` of many competing orders win.
+TEST(EngineThreads, HotSkuSellsExactlyItsStockAcrossThreads) {
+    constexpr std::size_t shards = 4, orders_per_shard = 500;
+    constexpr std::int64_t stock = 300;
+    manual_clock clock;
+    memory_journal log;
+    engine eng(engine_options{.shard_count = shards}, clock, log);
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> answered{0}, accepted{0};
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < shards; ++i) {
+        threads.emplace_back([&, i] {
+            while (!stop.load(std::memory_order_acquire)) {
+                if (eng.at(i).poll() == 0) std::this_thread::yield();
+            }
+        });
+    }
+    std::atomic<bool> created{false};
+    eng.post(0, [&] {
+        sku_spec spec;
+        spec.name = "hot";
+        spec.price = money{1, *currency_code::parse("CNY")};
+        spec.stock = stock;
+        eng.at(0).put_sku("hot", spec, [&](sku_result) { created.store(true); });
+    });
+    while (!created.load()) std::this_thread::yield();
+    for (std::size_t i = 0; i < shards; ++i) {
+        eng.post(i, [&, i] {
+            for (std::size_t n = 0; n < orders_per_shard; ++n) {
+                order_request req;
+                req.buyer_id = "b" + std::to_string(i) + "-" + std::to_string(n);
+                req.items.push_back({"hot", 1});
+                std::string key = req.buyer_id;
+                eng.at(i).place_order(std::move(key), std::move(req), [&](place_result r) {
+                    if (r.result == outcome::ok && !r.replayed) accepted.fetch_add(1);
+                    answered.fetch_add(1);
+                });
+            }
+        });
+    }
+    while (answered.load() < shards * orders_per_shard) std::this_thread::yield();
+    std::atomic<bool> checked{false};
+    sku_state final_state;
+    eng.post(eng.sku_owner("hot"), [&] {
+        final_state = *eng.at(eng.sku_owner("hot")).stock().find("hot");
+        checked.store(true);
+    });
+    while (!checked.load()) std::this_thread::yield();
+    stop.store(true, std::memory_order_release);
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(accepted.load(), static_cast<std::size_t>(stock));
+    EXPECT_EQ(final_state.held, stock);
+    EXPECT_EQ(final_state.available(), 0);
+}
+
+}  // namespace
+}  // namespace fg::matching
