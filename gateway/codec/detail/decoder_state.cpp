@@ -1,0 +1,112 @@
+#include "gateway/codec/detail/decoder_state.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace fg::gateway::detail {
+namespace {
+
+constexpr std::size_t initial_capacity = 64 * 1024;
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// One past the end of the container that `text` starts with (after whitespace), found by
+// bracket counting outside strings; npos if `text` does not start with one or never closes it.
+std::size_t end_of_first_container(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size() && is_json_space(text[i])) ++i;
+    if (i == text.size() || (text[i] != '{' && text[i] != '[')) return std::string_view::npos;
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+decode_error body_error(std::uint16_t status, std::string_view reason, std::string detail) {
+    return decode_error{status, status == 400 ? "malformed_json" : "invalid_request", reason, "",
+                        std::move(detail)};
+}
+
+}  // namespace
+
+decoder_state::decoder_state(std::size_t nesting_depth_max)
+    : nesting_depth_max_(nesting_depth_max), parser_(initial_capacity) {
+    // simdjson counts the document itself as a level: depth N admits N - 1 nested containers.
+    if (validator_.allocate(initial_capacity, nesting_depth_max_ + 1) != simdjson::SUCCESS) {
+        throw std::bad_alloc();  // start-up only (STYLE: exceptions at start-up)
+    }
+}
+
+decode_result decoder_state::open(std::string_view body, od::document& doc, od::object& root) {
+    length_ = body.size();
+    const std::size_t needed = length_ + simdjson::SIMDJSON_PADDING;
+    if (needed > padded_capacity_) {
+        padded_capacity_ = std::max(needed, 2 * padded_capacity_);
+        padded_ = std::make_unique<char[]>(padded_capacity_);
+    }
+    if (length_ != 0) std::memcpy(padded_.get(), body.data(), length_);
+    std::memset(padded_.get() + length_, 0, simdjson::SIMDJSON_PADDING);
+    if (auto e = parser_.iterate(padded_.get(), length_, padded_capacity_).get(doc)) {
+        return explain(malformed(e));
+    }
+    if (auto e = doc.get_object().get(root)) {
+        if (e != simdjson::INCORRECT_TYPE) return explain(malformed(e));
+        return explain(body_error(422, "not_an_object", "the body must be a JSON object"));
+    }
+    return std::nullopt;
+}
+
+decode_result decoder_state::finish(od::document& doc, decode_result found) {
+    if (!found) {
+        const char* rest = nullptr;
+        // current_location() fails (OUT_OF_BOUNDS) exactly when the root object ended the body.
+        if (doc.current_location().get(rest) == simdjson::SUCCESS) {
+            found = body_error(400, "trailing_content", "the body has content after its object");
+        }
+    }
+    if (!found) return std::nullopt;
+    return explain(std::move(*found));
+}
+
+simdjson::error_code decoder_state::validate(std::size_t length) {
+    simdjson::dom::element ignored;
+    return validator_.parse(padded_.get(), length, false).get(ignored);
+}
+
+decode_error decoder_state::explain(decode_error found) {
+    const simdjson::error_code e = validate(length_);
+    if (e == simdjson::SUCCESS) return found;  // valid JSON: the schema's complaint stands
+    if (e == simdjson::EMPTY) {
+        return body_error(400, "empty", "the body is empty; a JSON object is required");
+    }
+    if (e == simdjson::DEPTH_ERROR) {
+        return body_error(422, "too_deep",
+                          "the body nests arrays and objects deeper than " +
+                              std::to_string(nesting_depth_max_) + " levels");
+    }
+    const std::string_view body(padded_.get(), length_);
+    const std::size_t end = end_of_first_container(body);
+    if (end != std::string_view::npos && validate(end) == simdjson::SUCCESS) {
+        return body_error(400, "trailing_content", "the body has content after its object");
+    }
+    return body_error(400, "malformed_json",
+                      std::string("the body is not valid JSON: ") + simdjson::error_message(e));
+}
+
+}  // namespace fg::gateway::detail
