@@ -38,6 +38,60 @@ std::size_t end_of_first_container(std::string_view text) {
     return std::string_view::npos;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The JSON number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view t) {
+    std::size_t i = 0;
+    const auto digits = [&] {
+        const std::size_t start = i;
+        while (i < t.size() && is_digit(t[i])) ++i;
+        return i - start;
+    };
+    if (i < t.size() && t[i] == '-') ++i;
+    if (i < t.size() && t[i] == '0') {
+        ++i;
+    } else if (digits() == 0) {
+        return false;
+    }
+    if (i < t.size() && t[i] == '.' && (++i, digits() == 0)) return false;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+        if (digits() == 0) return false;
+    }
+    return i == t.size();
+}
+
+// Overwrites every well-formed number outside strings with "0" and spaces (same length), so the
+// validator judges structure rather than range: simdjson refuses 1e400 and integers past 64 bits
+// with the same NUMBER_ERROR as "01", though only the latter is malformed JSON.
+void neutralize_numbers(char* text, std::size_t length) {
+    const auto is_number_char = [](char c) {
+        return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
+    bool in_string = false;
+    for (std::size_t i = 0; i < length; ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        if (c != '-' && !is_digit(c)) continue;
+        std::size_t end = i;
+        while (end < length && is_number_char(text[end])) ++end;
+        if (is_json_number(std::string_view(text + i, end - i))) {
+            text[i] = '0';
+            std::memset(text + i + 1, ' ', end - i - 1);
+        }
+        i = end - 1;
+    }
+}
+
 decode_error body_error(std::uint16_t status, std::string_view reason, std::string detail) {
     return decode_error{status, status == 400 ? "malformed_json" : "invalid_request", reason, "",
                         std::move(detail)};
@@ -90,6 +144,8 @@ simdjson::error_code decoder_state::validate(std::size_t length) {
 }
 
 decode_error decoder_state::explain(decode_error found) {
+    // On-Demand is done with the buffer: the schema's complaint already holds its own strings.
+    neutralize_numbers(padded_.get(), length_);
     const simdjson::error_code e = validate(length_);
     if (e == simdjson::SUCCESS) return found;  // valid JSON: the schema's complaint stands
     if (e == simdjson::EMPTY) {
