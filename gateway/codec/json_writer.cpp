@@ -37,16 +37,23 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     return length;
 }
 
+// Bytes copied as they are without further thought: printable ASCII except '"' and '\\'.
+constexpr std::array<bool, 256> plain_bytes = [] {
+    std::array<bool, 256> plain{};
+    for (unsigned c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+    return plain;
+}();
+
 }  // namespace
 
 void json_writer::before_value() {
     if (depth_ == 0) {
-        FG_ASSERT(!wrote_top_level_, "G1");
+        FG_ASSERT(!wrote_top_level_, "C1");
         wrote_top_level_ = true;
         return;
     }
     if (frames_[depth_ - 1] == frame::object) {
-        FG_ASSERT(key_pending_, "G1");
+        FG_ASSERT(key_pending_, "C1");
         key_pending_ = false;
         return;
     }
@@ -56,7 +63,7 @@ void json_writer::before_value() {
 
 void json_writer::open(frame kind, char bracket) {
     before_value();
-    FG_ASSERT(depth_ < depth_max, "G1");
+    FG_ASSERT(depth_ < depth_max, "C1");
     frames_[depth_] = kind;
     has_members_[depth_] = false;
     ++depth_;
@@ -64,7 +71,7 @@ void json_writer::open(frame kind, char bracket) {
 }
 
 void json_writer::close(frame kind, char bracket) {
-    FG_ASSERT(depth_ > 0 && frames_[depth_ - 1] == kind && !key_pending_, "G1");
+    FG_ASSERT(depth_ > 0 && frames_[depth_ - 1] == kind && !key_pending_, "C1");
     --depth_;
     out_.push_back(bracket);
 }
@@ -90,7 +97,7 @@ json_writer& json_writer::end_array() {
 }
 
 json_writer& json_writer::key(std::string_view name) {
-    FG_ASSERT(depth_ > 0 && frames_[depth_ - 1] == frame::object && !key_pending_, "G1");
+    FG_ASSERT(depth_ > 0 && frames_[depth_ - 1] == frame::object && !key_pending_, "C1");
     if (has_members_[depth_ - 1]) out_.push_back(',');
     has_members_[depth_ - 1] = true;
     append_quoted(name);
@@ -171,7 +178,7 @@ void json_writer::append_escaped(std::string_view text) {
     const auto flush = [&] { out_.append(text.data() + run_start, i - run_start); };
     while (i < text.size()) {
         const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+        if (plain_bytes[c]) {
             ++i;
             continue;
         }

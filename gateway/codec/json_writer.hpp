@@ -14,7 +14,7 @@ namespace fg::gateway {
 
 // Connection-local: used by one thread to build one body at a time; appends to `out`, never
 // clears it. Commas are inserted automatically; misuse (a value where a key is due, unbalanced
-// ends, nesting past depth_max) is a bug and aborts (G1).
+// ends, nesting past depth_max) is a bug and aborts (C1).
 class json_writer {
  public:
     static constexpr std::size_t depth_max = 16;

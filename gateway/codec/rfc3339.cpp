@@ -157,35 +157,39 @@ void append_rfc3339_ms(std::string& out, std::int64_t ms) {
         --days;
     }
     const civil_date date = civil_from_days(days);
-    const auto put = [&out](std::int64_t value, int width) {
-        std::array<char, 24> buf{};
-        int n = 0;
-        const bool negative = value < 0;
-        auto magnitude =
-            negative ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
-        do {
-            buf[static_cast<std::size_t>(n++)] = static_cast<char>('0' + magnitude % 10);
-            magnitude /= 10;
-        } while (magnitude != 0 || n < width);
-        if (negative) out.push_back('-');
-        while (n > 0) out.push_back(buf[static_cast<std::size_t>(--n)]);
+    // Built in a local buffer and appended once: this runs several times per response.
+    std::array<char, 48> buf{};
+    char* p = buf.data();
+    const auto put = [&p](std::uint64_t value, int width) {
+        char* end = p + width;
+        for (char* q = end; q != p;) {
+            *--q = static_cast<char>('0' + value % 10);
+            value /= 10;
+        }
+        p = end;
     };
-    put(date.year, 4);
-    out.push_back('-');
-    put(date.month, 2);
-    out.push_back('-');
-    put(date.day, 2);
-    out.push_back('T');
-    put(ms_of_day / 3'600'000, 2);
-    out.push_back(':');
-    put(ms_of_day / 60'000 % 60, 2);
-    out.push_back(':');
-    put(ms_of_day / 1000 % 60, 2);
-    if (ms_of_day % 1000 != 0) {
-        out.push_back('.');
-        put(ms_of_day % 1000, 3);
+    std::int64_t year = date.year;
+    if (year < 0) {
+        *p++ = '-';
+        year = -year;
     }
-    out.push_back('Z');
+    put(static_cast<std::uint64_t>(year), year > 9999 ? 12 : 4);
+    *p++ = '-';
+    put(date.month, 2);
+    *p++ = '-';
+    put(date.day, 2);
+    *p++ = 'T';
+    put(static_cast<std::uint64_t>(ms_of_day / 3'600'000), 2);
+    *p++ = ':';
+    put(static_cast<std::uint64_t>(ms_of_day / 60'000 % 60), 2);
+    *p++ = ':';
+    put(static_cast<std::uint64_t>(ms_of_day / 1000 % 60), 2);
+    if (ms_of_day % 1000 != 0) {
+        *p++ = '.';
+        put(static_cast<std::uint64_t>(ms_of_day % 1000), 3);
+    }
+    *p++ = 'Z';
+    out.append(buf.data(), p);
 }
 
 std::string format_rfc3339_ms(std::int64_t ms) {

@@ -93,21 +93,21 @@ TEST(JsonWriterDeathTest, SeventeenLevelsAbort) {
     std::string out;
     json_writer w(out);
     for (std::size_t i = 0; i < json_writer::depth_max; ++i) w.begin_array();
-    EXPECT_DEATH(w.begin_array(), "G1");
+    EXPECT_DEATH(w.begin_array(), "C1");
 }
 
 TEST(JsonWriterDeathTest, ValueWithoutKeyInObjectAborts) {
     std::string out;
     json_writer w(out);
     w.begin_object();
-    EXPECT_DEATH(w.integer(1), "G1");
+    EXPECT_DEATH(w.integer(1), "C1");
 }
 
 TEST(JsonWriterDeathTest, MismatchedEndAborts) {
     std::string out;
     json_writer w(out);
     w.begin_object();
-    EXPECT_DEATH(w.end_array(), "G1");
+    EXPECT_DEATH(w.end_array(), "C1");
 }
 
 }  // namespace
