@@ -1,0 +1,105 @@
+#pragma once
+
+// The append-only, segmented, CRC32C-framed log with group commit. Every shard appends
+// concurrently (lock-free); one writer thread writes batches to preallocated segment files with
+// ONE fdatasync per batch; an appender knows its record is durable once durable_pos() >= the
+// end_pos its append returned. See storage/README.md (invariants S1..S9) and storage/FORMAT.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace fg::storage {
+
+namespace detail {
+class log_ring;
+class log_writer;
+}  // namespace detail
+
+struct log_options {
+    std::filesystem::path dir;                  // segment files live here; created if missing
+    std::uint64_t segment_bytes = 64ull << 20;  // preallocated size of one segment file
+    std::size_t ring_bytes = 16u << 20;         // bytes appended but not yet durable (power of 2)
+    std::size_t batch_bytes_max = 1u << 20;     // most bytes one write + fdatasync covers
+};
+
+// full = the ring has no room now (answer 503 overloaded); failed = the log hit an I/O error,
+// intake must stop.
+enum class append_status : std::uint8_t { ok, full, failed };
+
+struct append_result {
+    append_status status;
+    std::uint64_t lsn;      // the record's position in the log stream (ok only)
+    std::uint64_t end_pos;  // durable once durable_pos() >= end_pos (ok only)
+};
+
+struct replay_stats {
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;  // frame bytes of the replayed records
+    std::uint64_t truncated_bytes = 0;
+    std::uint64_t last_lsn = 0;
+    std::uint32_t segments = 0;
+};
+
+// Called once per record during open(), in log order; return false to abort open() (the error
+// is then "replay callback refused record at <segment>:<offset>", followed by ": <error>" if
+// the callback wrote into the error string given to open()).
+using replay_fn =
+    std::function<bool(std::uint16_t type, std::uint64_t lsn, std::span<const std::byte> payload)>;
+
+// Thread-safe: append(), durable_pos(), failed(), stats() from any thread. Owner-thread: open(),
+// set_on_durable(), start(), stop() and the destructor from the thread that owns the log.
+class commit_log {
+ public:
+    // Opens (creating if needed) the log in opts.dir, replays every whole record through
+    // `on_record`, cuts a torn tail in the last segment (zeroing it, fdatasync'd), and is then
+    // ready for append(). A bad record in any earlier segment is corruption: open fails with a
+    // message naming the segment file and byte offset. Returns nullptr and sets `error` on
+    // failure. Does not start the writer thread.
+    static std::unique_ptr<commit_log> open(const log_options& opts, const replay_fn& on_record,
+                                            std::string& error);
+    commit_log(const commit_log&) = delete;
+    commit_log& operator=(const commit_log&) = delete;
+    ~commit_log();  // stops the writer if running (drains everything appended first)
+
+    const replay_stats& replayed() const { return replayed_; }
+
+    // Called on the writer thread after every batch becomes durable, and once when the log
+    // fails. Must be cheap and non-blocking, must not call stop(). Set before start().
+    void set_on_durable(std::function<void()> fn);
+    void start();  // starts the writer thread
+    // Writes and syncs everything already appended, then joins the writer; idempotent. If
+    // start() was never called, the drain runs on the calling thread.
+    void stop();
+
+    // Thread-safe, lock-free, never blocks, no allocation: copies `payload` into the ring as one
+    // framed record with CRC32C and assigns its LSN. Records become durable in LSN order.
+    // Preconditions (asserted): type != 0, payload.size() <= max_payload_bytes().
+    [[nodiscard]] append_result append(std::uint16_t type, std::span<const std::byte> payload);
+    std::uint64_t durable_pos()
+        const;            // acquire; a record with end_pos <= durable_pos() is on disk
+    bool failed() const;  // a write/fdatasync failed: nothing more becomes durable, ever
+    // The I/O error behind failed() ("fdatasync <path>: <strerror>"); empty while !failed().
+    const std::string& failure_message() const;
+    std::size_t max_payload_bytes() const { return max_payload_bytes_; }
+
+    struct counters {
+        std::uint64_t batches, records, bytes, fsync_ns_total, fsync_ns_max;
+        std::uint64_t ring_used_bytes;
+    };
+    counters stats() const;  // relaxed reads, for metrics
+
+ private:
+    commit_log() = default;
+
+    replay_stats replayed_;
+    std::size_t max_payload_bytes_ = 0;
+    std::unique_ptr<detail::log_ring> ring_;
+    std::unique_ptr<detail::log_writer> writer_;
+};
+
+}  // namespace fg::storage

@@ -1,0 +1,122 @@
+#include "storage/detail/segment_file.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "storage/crc32c.hpp"
+
+namespace fg::storage::detail {
+namespace {
+
+constexpr std::array<char, 8> segment_magic = {'F', 'G', 'L', 'O', 'G', '0', '0', '1'};
+constexpr std::size_t header_crc_offset = 60;
+constexpr std::size_t index_digits = 20;
+
+template <class T>
+void store(std::byte* p, T v) {
+    std::memcpy(p, &v, sizeof v);
+}
+
+template <class T>
+T load(const std::byte* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+}  // namespace
+
+void encode_segment_header(const segment_header& h,
+                           std::span<std::byte, segment_header_bytes> out) {
+    std::byte* p = out.data();
+    std::memset(p, 0, segment_header_bytes);
+    std::memcpy(p, segment_magic.data(), segment_magic.size());
+    store<std::uint32_t>(p + 8, segment_version);
+    store<std::uint64_t>(p + 16, h.index);
+    store<std::uint64_t>(p + 24, h.first_lsn);
+    store<std::uint64_t>(p + 32, h.segment_bytes);
+    store<std::uint32_t>(p + header_crc_offset, crc32c({p, header_crc_offset}));
+}
+
+bool decode_segment_header(std::span<const std::byte> in, segment_header& h) {
+    if (in.size() < segment_header_bytes) return false;
+    const std::byte* p = in.data();
+    if (std::memcmp(p, segment_magic.data(), segment_magic.size()) != 0) return false;
+    if (load<std::uint32_t>(p + 8) != segment_version) return false;
+    if (load<std::uint32_t>(p + header_crc_offset) != crc32c({p, header_crc_offset})) return false;
+    h.index = load<std::uint64_t>(p + 16);
+    h.first_lsn = load<std::uint64_t>(p + 24);
+    h.segment_bytes = load<std::uint64_t>(p + 32);
+    return true;
+}
+
+std::string segment_file_name(std::uint64_t index) {
+    char buf[index_digits + 8];
+    std::snprintf(buf, sizeof buf, "%020llu.seg", static_cast<unsigned long long>(index));
+    return buf;
+}
+
+bool parse_segment_file_name(const std::string& name, std::uint64_t& index) {
+    if (name.size() != index_digits + 4 || name.compare(index_digits, 4, ".seg") != 0) return false;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < index_digits; ++i) {
+        const char c = name[i];
+        if (c < '0' || c > '9') return false;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (v > (UINT64_MAX - digit) / 10) return false;
+        v = v * 10 + digit;
+    }
+    index = v;
+    return true;
+}
+
+bool list_segments(const std::filesystem::path& dir, std::vector<segment_entry>& out,
+                   std::string& error) {
+    out.clear();
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::uint64_t index = 0;
+        if (!parse_segment_file_name(it->path().filename().string(), index)) continue;
+        out.push_back({index, it->path()});
+    }
+    if (ec) {
+        error = "list " + dir.string() + ": " + ec.message();
+        return false;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const segment_entry& a, const segment_entry& b) { return a.index < b.index; });
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        if (out[i].index != out[i - 1].index + 1) {
+            error = "missing log segment between " + out[i - 1].path.string() + " and " +
+                    out[i].path.string();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool create_segment(const std::filesystem::path& dir, const segment_header& h, posix_file& out,
+                    std::string& error) {
+    const std::filesystem::path final_path = dir / segment_file_name(h.index);
+    std::filesystem::path tmp_path = final_path;
+    tmp_path += ".tmp";
+    posix_file tmp;
+    std::array<std::byte, segment_header_bytes> header{};
+    encode_segment_header(h, header);
+    // Zeros are written, not fallocate'd: fdatasync of a later pwrite into blocks that already
+    // exist need not update the file size or extent map, which makes every batch's sync cheaper.
+    if (!tmp.open(tmp_path, posix_file::mode::create_truncate, error) ||
+        !tmp.pwrite_all(header, 0, error) ||
+        !tmp.write_zeros(segment_header_bytes, h.segment_bytes - segment_header_bytes, error) ||
+        !tmp.sync(error)) {
+        return false;
+    }
+    tmp.close();
+    if (!rename_file(tmp_path, final_path, error) || !sync_directory(dir, error)) return false;
+    return out.open(final_path, posix_file::mode::read_write, error);
+}
+
+}  // namespace fg::storage::detail
