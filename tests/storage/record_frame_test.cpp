@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -31,7 +32,7 @@ TEST(RecordFrame, EncodeThenDecodeGivesSameRecord) {
         EXPECT_EQ(f.type, 7);
         EXPECT_EQ(f.lsn, 4096u);
         ASSERT_EQ(f.payload.size(), len);
-        EXPECT_EQ(std::memcmp(f.payload.data(), payload.data(), len), 0);
+        EXPECT_TRUE(std::equal(f.payload.begin(), f.payload.end(), payload.begin()));
         for (std::size_t i = 24 + len; i < n; ++i)
             EXPECT_EQ(buf[i], std::byte{0}) << "padding " << i;
     }
