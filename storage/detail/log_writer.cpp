@@ -29,7 +29,7 @@ log_writer::~log_writer() {
 }
 
 void log_writer::start() {
-    FG_STORAGE_ASSERT(!started_ && !stopped_, "S6");
+    FG_STORAGE_ASSERT(!started_ && !stopped_, "S10");
     started_ = true;
     thread_ = std::thread([this] { run(); });
 }
