@@ -1,8 +1,10 @@
 #include "storage/commit_log.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -107,9 +109,9 @@ TEST(CommitLog, AppendFromFourThreadsThenReopenReplaysEveryRecordInLsnOrder) {
 
 TEST(CommitLog, DurablePosCoversRecordOnlyAfterItIsSynced) {
     temp_dir t;
+    durable_waiter waiter;  // outlives the log: on_durable may run until it stops
     auto log = open_log(small_options(t));
     ASSERT_NE(log, nullptr);
-    durable_waiter waiter;
     waiter.attach(*log);
     const auto payload = make_payload(42, 100);
     const append_result r = log->append(9, payload);
@@ -137,9 +139,9 @@ TEST(CommitLog, DurablePosCoversRecordOnlyAfterItIsSynced) {
 
 TEST(CommitLog, LoneRecordBecomesDurableWhileLogIsIdle) {
     temp_dir t;
+    durable_waiter waiter;  // outlives the log: on_durable may run until it stops
     auto log = open_log(small_options(t));
     ASSERT_NE(log, nullptr);
-    durable_waiter waiter;
     waiter.attach(*log);
     log->start();
     for (int i = 0; i < 20; ++i) {  // one at a time: each must be synced without company
@@ -178,6 +180,7 @@ TEST(CommitLog, SmallSegmentsRollAndReplayAcrossAllOfThem) {
 
 TEST(CommitLog, RingFullReturnsFullWithoutBlockingWhenWriterNotStarted) {
     temp_dir t;
+    durable_waiter waiter;  // outlives the log: on_durable may run until it stops
     log_options o = small_options(t);
     o.ring_bytes = 4096;
     auto log = open_log(o);
@@ -189,7 +192,6 @@ TEST(CommitLog, RingFullReturnsFullWithoutBlockingWhenWriterNotStarted) {
     EXPECT_EQ(log->append(1, payload).status, append_status::full);
     EXPECT_GE(log->stats().ring_used_bytes, 4096u - 280u);
     // Once the writer runs, the space comes back.
-    durable_waiter waiter;
     waiter.attach(*log);
     log->start();
     const append_result r = append_retrying(*log, 1, payload);
@@ -269,19 +271,83 @@ TEST(CommitLog, WrapAroundTheRingKeepsRecordsIntact) {
 
 TEST(CommitLog, MaxPayloadFitsRingBatchAndSegment) {
     temp_dir t;
+    durable_waiter waiter;  // outlives the log: on_durable may run until it stops
     log_options o = small_options(t);
     o.ring_bytes = 4096;
     auto log = open_log(o);
     ASSERT_NE(log, nullptr);
     EXPECT_EQ(log->max_payload_bytes(), 2048u - 24u);
     const auto big = make_payload(7, log->max_payload_bytes());
-    durable_waiter waiter;
     waiter.attach(*log);
     log->start();
     for (int i = 0; i < 5; ++i) {  // a full-size record wraps the ring every other time
         const append_result r = append_retrying(*log, 1, big);
         ASSERT_EQ(r.status, append_status::ok);
         ASSERT_TRUE(waiter.wait_for(*log, r.end_pos));
+    }
+}
+
+// Makes writes past `bytes` into any file fail with EFBIG, for this process, until destroyed.
+// A real write error through the real file layer, without a special file system.
+class file_size_limit {
+ public:
+    explicit file_size_limit(rlim_t bytes) {
+        ::getrlimit(RLIMIT_FSIZE, &saved_);
+        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);  // else the kernel kills us instead
+        rlimit l = saved_;
+        l.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &l);
+    }
+    file_size_limit(const file_size_limit&) = delete;
+    file_size_limit& operator=(const file_size_limit&) = delete;
+    ~file_size_limit() {
+        ::setrlimit(RLIMIT_FSIZE, &saved_);
+        std::signal(SIGXFSZ, old_handler_);
+    }
+
+ private:
+    rlimit saved_{};
+    void (*old_handler_)(int) = nullptr;
+};
+
+TEST(CommitLog, WriteErrorFailsTheLogForGoodAndKeepsWhatWasDurable) {
+    temp_dir t;
+    durable_waiter waiter;  // outlives the log: on_durable may run until it stops
+    log_options o = small_options(t);
+    o.segment_bytes = 64u << 10;
+    std::uint64_t durable_before_failure = 0;
+    {
+        auto log = open_log(o);
+        ASSERT_NE(log, nullptr);
+        waiter.attach(*log);
+        log->start();
+        file_size_limit limit(32u << 10);  // the segment's second half cannot be written
+        append_result last{};
+        bool failed = false;
+        for (int i = 0; i < 1000 && !failed; ++i) {
+            last = log->append(1, make_payload(i, 1000));
+            ASSERT_NE(last.status, append_status::full);
+            if (last.status == append_status::failed) break;
+            failed = !waiter.wait_for(*log, last.end_pos);
+        }
+        ASSERT_TRUE(log->failed());
+        EXPECT_LT(log->durable_pos(), last.end_pos);
+        EXPECT_NE(log->failure_message().find("pwrite"), std::string::npos)
+            << log->failure_message();
+        EXPECT_NE(log->failure_message().find(t.log_dir().string()), std::string::npos);
+        EXPECT_EQ(log->append(1, make_payload(1, 10)).status, append_status::failed);
+        durable_before_failure = log->durable_pos();
+        log->stop();  // joins a writer that already gave up
+        EXPECT_EQ(log->durable_pos(), durable_before_failure);  // S6: nothing more, ever
+    }
+    std::vector<replayed_record> records;
+    auto log = open_log(o, &records);
+    ASSERT_NE(log, nullptr);
+    ASSERT_FALSE(records.empty());
+    EXPECT_LE(records.back().lsn + frame_bytes(records.back().payload.size()),
+              durable_before_failure + frame_bytes(1000));
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        EXPECT_EQ(records[i].payload, make_payload(i, 1000));
     }
 }
 
