@@ -351,8 +351,9 @@ TEST(CommitLog, WriteErrorFailsTheLogForGoodAndKeepsWhatWasDurable) {
     }
 }
 
+// Death tests use the default "fast" style: the child forks at EXPECT_DEATH, so the temp dir
+// belongs to the parent and is removed. No writer thread runs (start() is never called).
 TEST(CommitLogDeathTest, AppendOfTypeZeroAbortsNamingInvariant) {
-    GTEST_FLAG_SET(death_test_style, "threadsafe");
     temp_dir t;
     auto log = open_log(small_options(t));
     ASSERT_NE(log, nullptr);
@@ -360,7 +361,6 @@ TEST(CommitLogDeathTest, AppendOfTypeZeroAbortsNamingInvariant) {
 }
 
 TEST(CommitLogDeathTest, AppendOverMaxPayloadAbortsNamingInvariant) {
-    GTEST_FLAG_SET(death_test_style, "threadsafe");
     temp_dir t;
     auto log = open_log(small_options(t));
     ASSERT_NE(log, nullptr);
