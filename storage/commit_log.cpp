@@ -74,6 +74,8 @@ std::unique_ptr<commit_log> commit_log::open(const log_options& opts, const repl
         r.cursor.write_offset = detail::segment_header_bytes;
         r.cursor.capacity = h.segment_bytes;
     }
+    // Positions are multiples of 8 (S8); a header's first lsn is the only outside input here.
+    r.next_pos = align8(r.next_pos);
     std::unique_ptr<commit_log> log(new commit_log());
     log->replayed_ = r.stats;
     log->max_payload_bytes_ = max_payload_for(opts);

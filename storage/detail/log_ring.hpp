@@ -78,10 +78,7 @@ class log_ring {
         std::byte* frame = bytes_.get() + (lsn & mask_);
         const std::uint32_t frame_len = encode_frame_body({frame, n}, lsn, type, payload);
         publish_word(lsn, frame_len);
-        // Release: a writer that reads the new count (acquire) sees frame_len. The count exists
-        // only so that the writer can sleep in wait() without missing this publication.
-        publish_count_.fetch_add(1, std::memory_order_release);
-        publish_count_.notify_one();  // libstdc++ skips the futex call when nobody waits
+        bump_publish_count();
         return reserve_status::ok;
     }
 
@@ -120,10 +117,7 @@ class log_ring {
         publish_count_.wait(seen_count, std::memory_order_acquire);
     }
     // Wakes the writer without a record (stop()).
-    void wake() noexcept {
-        publish_count_.fetch_add(1, std::memory_order_release);
-        publish_count_.notify_one();
-    }
+    void wake() noexcept { bump_publish_count(); }
 
     // Acquire: a reservation seen here is published soon; the writer drains up to it on stop.
     std::uint64_t tail() const noexcept { return tail_.load(std::memory_order_acquire); }
@@ -145,6 +139,15 @@ class log_ring {
 
     std::uint32_t& word_at(std::uint64_t pos) const noexcept {
         return *std::launder(reinterpret_cast<std::uint32_t*>(bytes_.get() + (pos & mask_)));
+    }
+
+    // The count exists only so that the writer can sleep in wait() without missing a
+    // publication. Seq_cst, not just release: notify_one() skips the futex call when its waiter
+    // count (a seq_cst load) reads zero, and this store must not be reordered after that load or
+    // a writer that just started waiting could sleep through it (store-load ordering).
+    void bump_publish_count() noexcept {
+        publish_count_.fetch_add(1, std::memory_order_seq_cst);
+        publish_count_.notify_one();
     }
 
     void publish_word(std::uint64_t pos, std::uint32_t value) noexcept {

@@ -28,6 +28,11 @@ log_writer::~log_writer() {
     if (started_) stop();
 }
 
+void log_writer::set_on_durable(std::function<void()> fn) {
+    FG_STORAGE_ASSERT(!started_, "S10");  // the writer thread reads it without a lock
+    on_durable_ = std::move(fn);
+}
+
 void log_writer::start() {
     FG_STORAGE_ASSERT(!started_ && !stopped_, "S10");
     started_ = true;

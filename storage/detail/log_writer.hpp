@@ -35,7 +35,7 @@ class log_writer {
     log_writer& operator=(const log_writer&) = delete;
     ~log_writer();
 
-    void set_on_durable(std::function<void()> fn) { on_durable_ = std::move(fn); }
+    void set_on_durable(std::function<void()> fn);
     void start();
     // Drains and syncs everything published, then joins. Never started: drains on this thread.
     void stop();
