@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FG_ASSERT(cond, invariant)                                                     \
-    do {                                                                               \
-        if (!(cond)) [[unlikely]] {                                                    \
-            std::fprintf(stderr, "flashgate: invariant %s broken: %s (%s:%d)\n",       \
-                         invariant, #cond, __FILE__, __LINE__);                        \
-            std::abort();                                                              \
-        }                                                                              \
+#define FG_ASSERT(cond, invariant)                                                                 \
+    do {                                                                                           \
+        if (!(cond)) [[unlikely]] {                                                                \
+            std::fprintf(stderr, "flashgate: invariant %s broken: %s (%s:%d)\n", invariant, #cond, \
+                         __FILE__, __LINE__);                                                      \
+            std::abort();                                                                          \
+        }                                                                                          \
     } while (0)

@@ -9,13 +9,13 @@ namespace fg::matching {
 
 // Thread-safe: implementations must allow concurrent calls from every shard.
 class clock {
-public:
+ public:
     virtual ~clock() = default;
     virtual std::int64_t now_ms() const = 0;  // milliseconds since the Unix epoch, UTC
 };
 
 class system_clock final : public clock {
-public:
+ public:
     std::int64_t now_ms() const override {
         auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
         return std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();

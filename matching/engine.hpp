@@ -25,7 +25,7 @@ struct engine_options {
 
 // Thread-safe: the shard map and post() may be used from any thread; each shard is shard-local.
 class engine {
-public:
+ public:
     engine(const engine_options& opts, const clock& clk, journal& log);
 
     std::size_t shard_count() const { return shards_.size(); }
@@ -46,7 +46,7 @@ public:
     // Checks M1/M2 on every SKU and sets where new order ids continue.
     bool finish_replay(std::string& error);
 
-private:
+ private:
     bool replay_order(std::span<const std::byte> payload, std::string& error);
     bool replay_cancel(std::span<const std::byte> payload, std::string& error);
 
@@ -68,9 +68,8 @@ void shard::call(std::size_t target, unique_function<void(shard&, unique_functio
     const std::size_t origin = index_;
     eng.post(target, [&eng, target, origin, op = std::move(op), done = std::move(done)]() mutable {
         unique_function<void(R)> reply = [&eng, origin, done = std::move(done)](R r) mutable {
-            eng.post(origin, [done = std::move(done), r = std::move(r)]() mutable {
-                done(std::move(r));
-            });
+            eng.post(origin,
+                     [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
         };
         op(eng.at(target), std::move(reply));
     });

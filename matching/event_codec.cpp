@@ -11,7 +11,7 @@ namespace {
 constexpr std::uint8_t payload_version = 1;
 
 class byte_writer {
-public:
+ public:
     explicit byte_writer(std::vector<std::byte>& out) : out_(out) {
         out_.clear();
         u8(payload_version);
@@ -29,7 +29,7 @@ public:
         raw(m.currency.view().data(), 3);
     }
 
-private:
+ private:
     // The host is little-endian (x86-64, aarch64); the format is too, so bytes copy as they are.
     void raw(const void* p, std::size_t n) {
         auto b = static_cast<const std::byte*>(p);
@@ -39,7 +39,7 @@ private:
 };
 
 class byte_reader {
-public:
+ public:
     explicit byte_reader(std::span<const std::byte> in) : in_(in) {
         std::uint8_t version = 0;
         ok_ = u8(version) && version == payload_version;
@@ -67,7 +67,7 @@ public:
     bool done() const { return ok_ && pos_ == in_.size(); }
     bool ok() const { return ok_; }
 
-private:
+ private:
     bool raw(void* p, std::size_t n) {
         if (!ok_ || in_.size() - pos_ < n) return ok_ = false;
         std::memcpy(p, in_.data() + pos_, n);

@@ -16,10 +16,10 @@
 namespace fg::matching {
 
 enum class record_type : std::uint16_t {
-    sku_upserted = 1,    // the SKU's full merchant-set state (not held/sold)
-    stock_adjusted = 2,  // stock += delta
-    order_placed = 3,    // a whole order, all items, holds taken
-    order_cancelled = 4, // holds released
+    sku_upserted = 1,     // the SKU's full merchant-set state (not held/sold)
+    stock_adjusted = 2,   // stock += delta
+    order_placed = 3,     // a whole order, all items, holds taken
+    order_cancelled = 4,  // holds released
 };
 
 struct stock_adjusted {

@@ -15,7 +15,7 @@ namespace fg::matching {
 
 // Thread-safe producers (any thread may push), single consumer (the owning shard's thread).
 class inbox {
-public:
+ public:
     // `wake` must be callable from any thread and must make the owner call drain() soon; it is
     // called after every push, so it should coalesce (see gateway/doorbell.hpp).
     void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
@@ -39,7 +39,7 @@ public:
 
     std::size_t size_approx() const { return queue_.size_approx(); }
 
-private:
+ private:
     moodycamel::ConcurrentQueue<task> queue_;
     std::function<void()> wake_;
 };

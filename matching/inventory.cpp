@@ -16,8 +16,8 @@ inventory::entry& inventory::must_find(std::string_view sku_id, const char* inva
     return it->second;
 }
 
-outcome inventory::plan_upsert(std::string_view sku_id, const sku_spec& spec,
-                               std::int64_t now_ms, sku_state& next) const {
+outcome inventory::plan_upsert(std::string_view sku_id, const sku_spec& spec, std::int64_t now_ms,
+                               sku_state& next) const {
     const sku_state* current = find(sku_id);
     if (current == nullptr) {
         if (!spec.name || !spec.price || !spec.stock) return outcome::incomplete_sku;

@@ -33,13 +33,13 @@ struct stock_line {
 
 struct reservation {
     outcome result = outcome::ok;
-    std::string refused_sku;          // set when result != ok
-    std::vector<money> unit_prices;   // one per line, when result == ok
+    std::string refused_sku;         // set when result != ok
+    std::vector<money> unit_prices;  // one per line, when result == ok
 };
 
 // Shard-local: touched only by the thread of the shard that owns these SKUs.
 class inventory {
-public:
+ public:
     const sku_state* find(std::string_view sku_id) const;
 
     // Computes the state a PUT would leave (into `next`) without applying it.
@@ -69,7 +69,7 @@ public:
     }
     std::size_t size() const { return skus_.size(); }
 
-private:
+ private:
     struct entry {
         sku_state state;
         string_map<std::int64_t> bought_by_buyer;  // held + sold per buyer

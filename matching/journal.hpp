@@ -18,7 +18,7 @@ struct append_ticket {
 
 // Thread-safe: every shard appends concurrently.
 class journal {
-public:
+ public:
     virtual ~journal() = default;
     virtual append_ticket append(std::uint16_t type, std::span<const std::byte> payload) = 0;
     virtual std::uint64_t durable_pos() const = 0;

@@ -14,13 +14,12 @@ struct currency_entry {
 // Zero-decimal (JPY, KRW, VND, CLP, ...) and three-decimal (KWD, BHD, ...) codes are listed on
 // purpose: they are where a "cents" assumption breaks. Sorted for binary search.
 constexpr currency_entry currencies[] = {
-    {"AED", 2}, {"AUD", 2}, {"BHD", 3}, {"BRL", 2}, {"CAD", 2}, {"CHF", 2}, {"CLP", 0},
-    {"CNY", 2}, {"CZK", 2}, {"DKK", 2}, {"EUR", 2}, {"GBP", 2}, {"HKD", 2}, {"HUF", 2},
-    {"IDR", 2}, {"ILS", 2}, {"INR", 2}, {"IQD", 3}, {"ISK", 0}, {"JOD", 3}, {"JPY", 0},
-    {"KRW", 0}, {"KWD", 3}, {"LYD", 3}, {"MOP", 2}, {"MXN", 2}, {"MYR", 2}, {"NOK", 2},
-    {"NZD", 2}, {"OMR", 3}, {"PHP", 2}, {"PLN", 2}, {"RUB", 2}, {"SAR", 2}, {"SEK", 2},
-    {"SGD", 2}, {"THB", 2}, {"TND", 3}, {"TRY", 2}, {"TWD", 2}, {"UGX", 0}, {"USD", 2},
-    {"VND", 0}, {"XAF", 0}, {"XOF", 0}, {"ZAR", 2},
+    {"AED", 2}, {"AUD", 2}, {"BHD", 3}, {"BRL", 2}, {"CAD", 2}, {"CHF", 2}, {"CLP", 0}, {"CNY", 2},
+    {"CZK", 2}, {"DKK", 2}, {"EUR", 2}, {"GBP", 2}, {"HKD", 2}, {"HUF", 2}, {"IDR", 2}, {"ILS", 2},
+    {"INR", 2}, {"IQD", 3}, {"ISK", 0}, {"JOD", 3}, {"JPY", 0}, {"KRW", 0}, {"KWD", 3}, {"LYD", 3},
+    {"MOP", 2}, {"MXN", 2}, {"MYR", 2}, {"NOK", 2}, {"NZD", 2}, {"OMR", 3}, {"PHP", 2}, {"PLN", 2},
+    {"RUB", 2}, {"SAR", 2}, {"SEK", 2}, {"SGD", 2}, {"THB", 2}, {"TND", 3}, {"TRY", 2}, {"TWD", 2},
+    {"UGX", 0}, {"USD", 2}, {"VND", 0}, {"XAF", 0}, {"XOF", 0}, {"ZAR", 2},
 };
 
 static_assert(std::is_sorted(std::begin(currencies), std::end(currencies),
@@ -31,9 +30,9 @@ static_assert(std::is_sorted(std::begin(currencies), std::end(currencies),
 }  // namespace
 
 std::optional<currency_code> currency_code::parse(std::string_view code) {
-    auto it = std::lower_bound(
-        std::begin(currencies), std::end(currencies), code,
-        [](const currency_entry& e, std::string_view c) { return e.code < c; });
+    auto it =
+        std::lower_bound(std::begin(currencies), std::end(currencies), code,
+                         [](const currency_entry& e, std::string_view c) { return e.code < c; });
     if (it == std::end(currencies) || it->code != code) return std::nullopt;
     currency_code out;
     std::copy_n(code.data(), 3, out.letters_.begin());

@@ -12,7 +12,7 @@ namespace fg::matching {
 
 // Immutable: three upper-case ASCII letters.
 class currency_code {
-public:
+ public:
     constexpr currency_code() = default;
     // Returns nothing unless `code` is a currency flashgate knows (see money.cpp).
     static std::optional<currency_code> parse(std::string_view code);
@@ -22,7 +22,7 @@ public:
     bool empty() const { return letters_[0] == '\0'; }
     friend bool operator==(const currency_code&, const currency_code&) = default;
 
-private:
+ private:
     std::array<char, 3> letters_{};
     std::uint8_t minor_digits_ = 0;
 };

@@ -9,7 +9,7 @@
 
 namespace fg::matching {
 
-enum class [[nodiscard]] outcome : std::uint8_t {
+enum class [[nodiscard]] outcome : std::uint8_t{
     ok = 0,
     // Refusals of an order, most specific first.
     unknown_sku,

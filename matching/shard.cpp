@@ -158,7 +158,8 @@ void shard::commit_placement(std::uint64_t txn) {
     place_result refusal{.result = outcome::ok};
     for (const part& pt : p.parts) {
         const reservation& r = pt.reserved;
-        if (r.result != outcome::ok && (refusal.result == outcome::ok || r.result < refusal.result)) {
+        if (r.result != outcome::ok &&
+            (refusal.result == outcome::ok || r.result < refusal.result)) {
             refusal.result = r.result;
             refusal.refused_sku = r.refused_sku;
         }
@@ -193,8 +194,8 @@ void shard::commit_placement(std::uint64_t txn) {
     o.created_at_ms = o.updated_at_ms = now;
     o.hold_expires_at_ms = now + engine_.options().hold_ms;
     encode(o, scratch_);
-    append_ticket ticket = engine_.log().append(
-        static_cast<std::uint16_t>(record_type::order_placed), scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::order_placed), scratch_);
     if (ticket.status != append_status::ok) {
         return finish_placement(txn, place_result{.result = refusal_of(ticket.status)});
     }
@@ -222,7 +223,8 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
     std::vector<order_item> held;
     for (const part& pt : p->parts) {
         if (pt.reserved.result != outcome::ok) continue;
-        for (std::size_t i : pt.item_indices) held.push_back({p->req.items[i].sku_id, p->req.items[i].qty, {}});
+        for (std::size_t i : pt.item_indices)
+            held.push_back({p->req.items[i].sku_id, p->req.items[i].qty, {}});
     }
     placement& ref = *p;
     release_lines(ref.req.buyer_id, held,
@@ -278,7 +280,8 @@ void shard::get_order(std::uint64_t order_id, unique_function<void(order_result)
         engine_.order_home(order_id),
         [order_id](shard& h, unique_function<void(order_result)> reply) {
             auto it = h.orders_.find(order_id);
-            if (it == h.orders_.end()) return reply(order_result{.result = outcome::order_not_found});
+            if (it == h.orders_.end())
+                return reply(order_result{.result = outcome::order_not_found});
             reply(order_result{.value = it->second});
         },
         std::move(done));
@@ -304,8 +307,8 @@ void shard::cancel_at_home(std::uint64_t order_id, unique_function<void(order_re
     }
     const std::int64_t now = engine_.time().now_ms();
     encode(order_cancelled{order_id, now}, scratch_);
-    append_ticket ticket = engine_.log().append(
-        static_cast<std::uint16_t>(record_type::order_cancelled), scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::order_cancelled), scratch_);
     if (ticket.status != append_status::ok) {
         return reply(order_result{.result = refusal_of(ticket.status)});
     }
@@ -313,7 +316,8 @@ void shard::cancel_at_home(std::uint64_t order_id, unique_function<void(order_re
     ++pending_;
     // Stock goes back only once the cancel is durable: a unit freed earlier could be sold to
     // someone else and then, after a crash, be held by this order again (M1).
-    when_durable(ticket.end_pos, [this, order_id, now, reply = std::move(reply)](bool durable) mutable {
+    when_durable(ticket.end_pos, [this, order_id, now,
+                                  reply = std::move(reply)](bool durable) mutable {
         orders_moving_.erase(order_id);
         order& o = orders_.at(order_id);
         if (!durable) {
@@ -351,8 +355,8 @@ void shard::put_sku_at_owner(std::string sku_id, const sku_spec& spec,
     outcome o = stock_.plan_upsert(sku_id, spec, engine_.time().now_ms(), next);
     if (o != outcome::ok) return reply(sku_result{.result = o});
     encode(next, scratch_);
-    append_ticket ticket = engine_.log().append(
-        static_cast<std::uint16_t>(record_type::sku_upserted), scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::sku_upserted), scratch_);
     if (ticket.status != append_status::ok) {
         return reply(sku_result{.result = refusal_of(ticket.status)});
     }
@@ -362,12 +366,12 @@ void shard::put_sku_at_owner(std::string sku_id, const sku_spec& spec,
     const bool created = stock_.find(sku_id) == nullptr;
     stock_.apply_upsert(next);
     ++pending_;
-    when_durable(ticket.end_pos,
-                 [this, id = std::move(sku_id), created, reply = std::move(reply)](bool durable) mutable {
-                     --pending_;
-                     if (!durable) return reply(sku_result{.result = outcome::log_failed});
-                     reply(sku_result{.sku = *stock_.find(id), .created = created});
-                 });
+    when_durable(ticket.end_pos, [this, id = std::move(sku_id), created,
+                                  reply = std::move(reply)](bool durable) mutable {
+        --pending_;
+        if (!durable) return reply(sku_result{.result = outcome::log_failed});
+        reply(sku_result{.sku = *stock_.find(id), .created = created});
+    });
 }
 
 void shard::get_sku(std::string sku_id, unique_function<void(sku_result)> done) {
@@ -402,8 +406,8 @@ void shard::adjust_at_owner(std::string sku_id, std::int64_t delta,
     if (o != outcome::ok) return reply(sku_result{.result = o});
     const std::int64_t now = engine_.time().now_ms();
     encode(stock_adjusted{sku_id, delta, now}, scratch_);
-    append_ticket ticket = engine_.log().append(
-        static_cast<std::uint16_t>(record_type::stock_adjusted), scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::stock_adjusted), scratch_);
     if (ticket.status != append_status::ok) {
         return reply(sku_result{.result = refusal_of(ticket.status)});
     }

@@ -48,7 +48,7 @@ inline constexpr std::size_t outcome_count = static_cast<std::size_t>(outcome::l
 
 // Shard-local: every member function runs on this shard's thread.
 class shard {
-public:
+ public:
     shard(engine& eng, std::size_t index);
     ~shard();
     shard(const shard&) = delete;
@@ -80,7 +80,7 @@ public:
     std::size_t pending() const { return pending_; }
     const std::uint64_t* orders_by_outcome() const { return orders_by_outcome_; }
 
-private:
+ private:
     friend class engine;  // replay writes the state directly, before any thread runs
     struct placement;
     struct part;

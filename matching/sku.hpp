@@ -24,7 +24,7 @@ struct sale_window {
 struct sku_spec {
     std::optional<std::string> name;
     std::optional<money> price;
-    std::optional<std::int64_t> stock;  // the total ever set: available + held + sold
+    std::optional<std::int64_t> stock;            // the total ever set: available + held + sold
     std::optional<std::int64_t> per_buyer_limit;  // 0 = no limit
     std::optional<sale_window> sale;
     std::optional<std::int64_t> low_stock_threshold;

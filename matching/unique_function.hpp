@@ -15,13 +15,13 @@ class unique_function;
 
 template <class R, class... Args>
 class unique_function<R(Args...)> {
-public:
+ public:
     unique_function() = default;
 
     template <class F>
-        requires(!std::is_same_v<std::decay_t<F>, unique_function> &&
-                 std::is_invocable_r_v<R, F&, Args...>)
-    unique_function(F&& f)  // NOLINT(google-explicit-constructor): used like std::function
+    requires(!std::is_same_v<std::decay_t<F>, unique_function> &&
+             std::is_invocable_r_v<R, F&, Args...>)
+        unique_function(F&& f)  // NOLINT(google-explicit-constructor): used like std::function
         : impl_(std::make_unique<model<std::decay_t<F>>>(std::forward<F>(f))) {}
 
     unique_function(unique_function&&) noexcept = default;
@@ -30,7 +30,7 @@ public:
     explicit operator bool() const { return impl_ != nullptr; }
     R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
 
-private:
+ private:
     struct concept_t {
         virtual ~concept_t() = default;
         virtual R call(Args... args) = 0;

@@ -23,7 +23,7 @@ constexpr problem problems[] = {
     {409, "per_buyer_limit", "Per-buyer limit reached"},
     {409, "sold_out", "Sold out"},
     {422, "incomplete_sku", "SKU incomplete"},
-    {409, "stock_too_large", "Stock would exceed the maximum"},
+    {422, "stock_too_large", "Stock would exceed the maximum"},
     {409, "stock_below_committed", "Stock below held and sold units"},
     {409, "stock_insufficient", "Not enough available stock"},
     {404, "order_not_found", "Order not found"},

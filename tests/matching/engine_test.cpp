@@ -16,7 +16,7 @@ using testing::memory_journal;
 
 // Drives N shards on the test's thread: runs every shard's inbox until all are quiet.
 class engine_fixture : public ::testing::Test {
-protected:
+ protected:
     void SetUp() override { eng_.emplace(engine_options{.shard_count = 4}, clock_, log_); }
 
     void pump() {
@@ -188,7 +188,8 @@ TEST_F(engine_fixture, ReplayOfTheLogRebuildsCountsOrdersAndKeys) {
     memory_journal fresh_log;
     engine fresh(engine_options{.shard_count = 3}, clock_, fresh_log);  // other shard count
     std::string error;
-    for (const auto& rec : log_.records()) ASSERT_TRUE(fresh.replay(rec.type, rec.payload, error)) << error;
+    for (const auto& rec : log_.records())
+        ASSERT_TRUE(fresh.replay(rec.type, rec.payload, error)) << error;
     ASSERT_TRUE(fresh.finish_replay(error)) << error;
     const sku_state* a = fresh.at(fresh.sku_owner(ids[0])).stock().find(ids[0]);
     ASSERT_NE(a, nullptr);

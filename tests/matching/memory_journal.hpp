@@ -13,7 +13,7 @@
 namespace fg::matching::testing {
 
 class memory_journal final : public journal {
-public:
+ public:
     struct record {
         std::uint16_t type;
         std::vector<std::byte> payload;
@@ -41,7 +41,7 @@ public:
         return records_;
     }
 
-private:
+ private:
     mutable std::mutex mu_;
     std::vector<record> records_;
     std::atomic<std::uint64_t> durable_{0};
@@ -50,11 +50,11 @@ private:
 };
 
 class manual_clock final : public clock {
-public:
+ public:
     std::int64_t now_ms() const override { return now_.load(std::memory_order_relaxed); }
     void set(std::int64_t ms) { now_.store(ms, std::memory_order_relaxed); }
 
-private:
+ private:
     std::atomic<std::int64_t> now_{1'800'000'000'000};
 };
 

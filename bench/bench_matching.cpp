@@ -1,0 +1,134 @@
+// Reservation and hand-off costs, in process (no network): the stage the gateway's shards run
+// per order.
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "matching/engine.hpp"
+#include "matching/inventory.hpp"
+
+namespace fg::matching {
+namespace {
+
+constexpr std::int64_t now = 1'800'000'000'000;
+
+sku_state make_sku(std::string id, std::int64_t stock) {
+    sku_state s;
+    s.id = std::move(id);
+    s.name = "bench";
+    s.price = {100, *currency_code::parse("CNY")};
+    s.stock = stock;
+    return s;
+}
+
+// Reserve then release one unit of one SKU: the flash-sale hot path on the owner shard.
+void BM_matching_reserve_hot_sku(benchmark::State& state) {
+    inventory inv;
+    inv.apply_upsert(make_sku("hot", 1'000'000));
+    stock_line line{"hot", 1};
+    for (auto _ : state) {
+        reservation r = inv.reserve("buyer", {&line, 1}, now);
+        benchmark::DoNotOptimize(r);
+        inv.release("buyer", {&line, 1});
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_reserve_hot_sku);
+
+// The same over many SKUs chosen uniformly: hash-map misses instead of one hot entry.
+void BM_matching_reserve_uniform_skus(benchmark::State& state) {
+    const auto count = static_cast<std::size_t>(state.range(0));
+    inventory inv;
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < count; ++i) {
+        ids.push_back("sku-" + std::to_string(i));
+        inv.apply_upsert(make_sku(ids.back(), 1'000'000));
+    }
+    std::uint64_t x = 88172645463325252ull;
+    for (auto _ : state) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        stock_line line{ids[x % count], 1};
+        reservation r = inv.reserve("buyer", {&line, 1}, now);
+        benchmark::DoNotOptimize(r);
+        inv.release("buyer", {&line, 1});
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_reserve_uniform_skus)->Arg(1'000)->Arg(1'000'000);
+
+// A journal that is durable at once, so the benchmark measures the engine alone.
+class instant_journal final : public journal {
+ public:
+    append_ticket append(std::uint16_t, std::span<const std::byte> p) override {
+        pos_ += p.size();
+        return {append_status::ok, pos_};
+    }
+    std::uint64_t durable_pos() const override { return pos_; }
+    bool failed() const override { return false; }
+
+ private:
+    std::uint64_t pos_ = 0;
+};
+
+// A whole order through one shard's engine (idempotency, reserve, encode, durable wait),
+// then its cancel, so stock never runs out.
+void BM_matching_engine_place_order_items(benchmark::State& state) {
+    const auto items = static_cast<std::size_t>(state.range(0));
+    system_clock clock;
+    instant_journal log;
+    engine eng(engine_options{.shard_count = 1}, clock, log);
+    shard& sh = eng.at(0);
+    for (std::size_t i = 0; i < items; ++i) {
+        sku_spec spec;
+        spec.name = "b";
+        spec.price = money{100, *currency_code::parse("CNY")};
+        spec.stock = 1'000'000'000;
+        sh.put_sku("sku-" + std::to_string(i), spec, [](sku_result) {});
+    }
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        order_request req;
+        req.buyer_id = "buyer";
+        req.payment_method = "alipay";
+        for (std::size_t i = 0; i < items; ++i)
+            req.items.push_back({"sku-" + std::to_string(i), 1});
+        std::uint64_t id = 0;
+        sh.place_order("key-" + std::to_string(++n), std::move(req),
+                       [&id](place_result r) { id = r.placed.id; });
+        sh.cancel_order(id, [](order_result) {});
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_engine_place_order_items)->Arg(1)->Arg(5);
+
+// Hand-off between two cores through a shard inbox: one producer thread, the consumer polls.
+void BM_matching_inbox_handoff(benchmark::State& state) {
+    inbox box;
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> ran{0};
+    std::thread consumer([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            if (box.drain(1024) == 0) std::this_thread::yield();
+        }
+        box.drain(SIZE_MAX);
+    });
+    std::uint64_t sent = 0;
+    for (auto _ : state) {
+        box.push([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
+        ++sent;
+    }
+    while (ran.load() < sent) std::this_thread::yield();
+    stop = true;
+    consumer.join();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_inbox_handoff)->UseRealTime();
+
+}  // namespace
+}  // namespace fg::matching
+
+BENCHMARK_MAIN();

@@ -1,0 +1,190 @@
+// flashgate: start-up, recovery, and shutdown. Everything after start-up runs on the workers
+// (gateway/server.hpp) and the log's writer thread (storage/commit_log.hpp).
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "gateway/config.hpp"
+#include "gateway/log_journal.hpp"
+#include "gateway/server.hpp"
+#include "matching/clock.hpp"
+#include "matching/engine.hpp"
+#include "storage/commit_log.hpp"
+
+namespace {
+
+using namespace fg;
+
+void log_event(std::string_view event, std::string_view detail = {}) {
+    // JSON lines on stderr for machines; the human lines go to stdout.
+    std::string line = R"({"event":")" + std::string(event) + '"';
+    if (!detail.empty()) {
+        line += R"(,"detail":")";
+        for (char c : detail) {
+            if (c == '"' || c == '\\') line += '\\';
+            if (static_cast<unsigned char>(c) >= 0x20) line += c;
+        }
+        line += '"';
+    }
+    line += "}\n";
+    std::fputs(line.c_str(), stderr);
+}
+
+std::string random_token() {
+    std::random_device rd;
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string token;
+    for (int i = 0; i < 32; ++i) token += hex[rd() & 0xf];
+    return token;
+}
+
+void seed_demo(gateway::server& srv) {
+    srv.engine().post(0, [&srv] {
+        matching::shard& sh = srv.at(0).shard;
+        sh.get_sku("demo-tee", [&sh](matching::sku_result found) {
+            if (found.result == matching::outcome::ok) return;
+            matching::sku_spec spec;
+            spec.name = "flashgate demo tee";
+            spec.price = matching::money{9900, *matching::currency_code::parse("CNY")};
+            spec.stock = 100;
+            spec.per_buyer_limit = 2;
+            sh.put_sku("demo-tee", std::move(spec), [](matching::sku_result r) {
+                if (r.result != matching::outcome::ok) log_event("demo_seed_failed");
+            });
+        });
+    });
+}
+
+void print_demo(const gateway::config& cfg, std::uint16_t port) {
+    const std::string base = "http://" + cfg.host + ":" + std::to_string(port);
+    std::printf(
+        "\nflashgate demo is up.\n"
+        "  readiness  %s/readyz\n"
+        "  metrics    %s/metrics\n"
+        "  demo SKU   %s/v1/skus/demo-tee\n"
+        "  admin token (merchant routes): %s\n\n"
+        "Place a first order:\n"
+        "  curl -s -X POST %s/v1/orders -H 'Content-Type: application/json' \\\n"
+        "    -H \"Idempotency-Key: $(date +%%s%%N)\" \\\n"
+        "    -d '{\"buyer_id\":\"buyer-1\",\"items\":[{\"sku_id\":\"demo-tee\",\"qty\":1}],"
+        "\"payment_method\":\"alipay\",\"contact\":{\"name\":\"Li Lei\",\"phone\":\"13800000000\","
+        "\"address\":\"1 Demo Road, Hangzhou\"}}'\n\n",
+        base.c_str(), base.c_str(), base.c_str(), cfg.admin_token.c_str(), base.c_str());
+    std::fflush(stdout);
+}
+
+// Blocks until SIGINT/SIGTERM, or until the log fails (fail-stop: exit non-zero).
+int wait_for_stop(const storage::commit_log& log) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec tick{0, 200'000'000};
+    while (true) {
+        if (sigtimedwait(&set, nullptr, &tick) > 0) return 0;
+        if (log.failed()) {
+            log_event("log_failed", "a write or fdatasync failed; intake stopped");
+            return 3;
+        }
+    }
+}
+
+int run(gateway::config& cfg) {
+    if (cfg.admin_token.empty()) {
+        cfg.admin_token = random_token();
+        if (!cfg.demo) std::printf("flashgate: admin token %s\n", cfg.admin_token.c_str());
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.data_dir / "log", ec);
+    if (ec) {
+        std::fprintf(stderr, "flashgate: cannot create %s: %s\n", cfg.data_dir.c_str(),
+                     ec.message().c_str());
+        return 1;
+    }
+    // Workers inherit this mask, so only the main thread ever takes SIGINT/SIGTERM.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    matching::system_clock clock;
+    gateway::log_journal journal;
+    matching::engine engine({.shard_count = cfg.threads, .hold_ms = cfg.hold_ms}, clock, journal);
+    gateway::server srv(cfg, engine);
+    std::uint16_t port = 0;
+    try {
+        port = srv.listen();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "flashgate: cannot listen on %s:%u: %s\n", cfg.host.c_str(), cfg.port,
+                     e.what());
+        return 1;
+    }
+    std::printf("flashgate: listening on http://%s:%u (%zu threads)\n", cfg.host.c_str(), port,
+                cfg.threads);
+    std::fflush(stdout);
+    srv.start();  // /livez and /readyz answer from here on; domain routes wait for ready
+
+    storage::log_options opts{.dir = cfg.data_dir / "log",
+                              .segment_bytes = cfg.log_segment_bytes,
+                              .ring_bytes = cfg.log_ring_bytes};
+    std::string error;
+    auto log = storage::commit_log::open(
+        opts,
+        [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
+            return engine.replay(type, payload, error);
+        },
+        error);
+    if (!log || !engine.finish_replay(error)) {
+        std::fprintf(stderr, "flashgate: recovery failed: %s\n", error.c_str());
+        srv.stop();
+        return 2;
+    }
+    const auto& replayed = log->replayed();
+    log->set_on_durable([&srv] { srv.ring_all(); });
+    journal.attach(log.get());
+    log->start();
+    srv.set_ready(log.get());
+    std::printf("flashgate: ready (replayed %llu records, cut %llu torn bytes)\n",
+                static_cast<unsigned long long>(replayed.records),
+                static_cast<unsigned long long>(replayed.truncated_bytes));
+    std::fflush(stdout);
+    log_event("ready");
+    if (cfg.demo) {
+        seed_demo(srv);
+        print_demo(cfg, port);
+    }
+    const int code = wait_for_stop(*log);
+    srv.stop();
+    log->stop();
+    log_event("stopped");
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    gateway::config cfg;
+    std::string message;
+    switch (gateway::parse_config(
+        argc, argv, [](const char* n) { return std::getenv(n); }, cfg, message)) {
+        case gateway::config_action::help:
+            std::fputs(gateway::usage_text().data(), stdout);
+            return 0;
+        case gateway::config_action::version:
+            std::printf("flashgate %s\n", FG_VERSION);
+            return 0;
+        case gateway::config_action::error:
+            std::fprintf(stderr, "flashgate: %s\n", message.c_str());
+            return 2;
+        case gateway::config_action::run:
+            break;
+    }
+    return run(cfg);
+}

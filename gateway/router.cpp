@@ -1,0 +1,170 @@
+#include "gateway/router.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <charconv>
+
+#include "gateway/codec/json_writer.hpp"
+#include "gateway/codec/resource_json.hpp"
+#include "gateway/handlers.hpp"
+#include "gateway/server.hpp"
+
+namespace fg::gateway {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+bool header_token_matches(std::string_view header, std::string_view token) {
+    constexpr std::string_view prefix = "Bearer ";
+    if (!header.starts_with(prefix)) return false;
+    std::string_view given = header.substr(prefix.size());
+    // Constant time in the token's length: no early exit on the first differing byte.
+    unsigned diff = given.size() == token.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        diff |= static_cast<unsigned>(static_cast<unsigned char>(token[i]) ^
+                                      static_cast<unsigned char>(i < given.size() ? given[i] : 0));
+    }
+    return diff == 0;
+}
+
+enum class access : std::uint8_t { open, storefront, admin };
+
+bool authorized(worker& w, const http_request& req, access needed) {
+    const config& cfg = w.owner.settings();
+    const std::string_view header = req[http::field::authorization];
+    const bool admin = header_token_matches(header, cfg.admin_token);
+    switch (needed) {
+        case access::open:
+            return true;
+        case access::admin:
+            return admin;
+        case access::storefront:
+            return admin || cfg.storefront_token.empty() ||
+                   header_token_matches(header, cfg.storefront_token);
+    }
+    return false;
+}
+
+struct route_match {
+    route which = route::not_found;
+    access needs = access::open;
+    http::verb method = http::verb::get;
+    bool has_body = false;
+    std::string_view id;  // the path parameter, when the route has one
+};
+
+// Routes by path shape first, so that a wrong method gets 405 rather than 404.
+route_match match(std::string_view path) {
+    constexpr std::string_view skus = "/v1/skus/", orders = "/v1/orders/";
+    if (path == "/livez") return {route::livez, access::open, http::verb::get};
+    if (path == "/readyz") return {route::readyz, access::open, http::verb::get};
+    if (path == "/metrics") return {route::metrics, access::open, http::verb::get};
+    if (path == "/v1/orders")
+        return {route::order_create, access::storefront, http::verb::post, true};
+    if (path == "/v1/skus:batch") return {route::sku_batch, access::admin, http::verb::post, true};
+    if (path.starts_with(skus)) {
+        std::string_view rest = path.substr(skus.size());
+        if (rest.ends_with("/stock")) {
+            return {route::sku_stock, access::admin, http::verb::post, true,
+                    rest.substr(0, rest.size() - 6)};
+        }
+        if (rest.find('/') == std::string_view::npos) {
+            return {route::sku_get, access::storefront, http::verb::get, false, rest};
+        }
+    }
+    if (path.starts_with(orders)) {
+        std::string_view rest = path.substr(orders.size());
+        if (rest.ends_with("/cancel")) {
+            return {route::order_cancel, access::storefront, http::verb::post, true,
+                    rest.substr(0, rest.size() - 7)};
+        }
+        if (rest.find('/') == std::string_view::npos) {
+            return {route::order_get, access::storefront, http::verb::get, false, rest};
+        }
+    }
+    return {};
+}
+
+bool is_json(std::string_view content_type) {
+    std::string_view media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return media.size() == 16 && (media == "application/json" || media == "Application/JSON");
+}
+
+}  // namespace
+
+std::string make_request_id(worker& w, const http_request& req) {
+    std::string_view given = req["X-Request-Id"];
+    bool sane = !given.empty() && given.size() <= 64;
+    for (char c : given) sane = sane && c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+    if (sane) return std::string(given);
+    char buf[40];
+    auto n = std::snprintf(buf, sizeof buf, "%zx-%llx", w.index,
+                           static_cast<unsigned long long>(++w.request_seq));
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+http_response problem_response(const session& s, const problem& p, const problem_fields& f) {
+    problem_fields fields = f;
+    fields.request_id = s.request_id();
+    http_response res{static_cast<http::status>(p.status), 11};
+    write_problem(res.body(), p.status, p.code, p.title, fields);
+    res.set(http::field::content_type, "application/problem+json");
+    if (p.status == 503 || p.status == 429) res.set(http::field::retry_after, "1");
+    return res;
+}
+
+void dispatch(std::shared_ptr<session> s, const http_request& req) {
+    std::string_view target = req.target();
+    std::string_view path = target.substr(0, target.find('?'));
+    route_match m = match(path);
+    if (m.which == route::sku_get && req.method() == http::verb::put) {
+        m = {route::sku_put, access::admin, http::verb::put, true, m.id};
+    }
+    s->set_route(m.which);
+    worker& w = s->owner();
+    auto refuse = [&](std::string_view code, std::string_view detail = {}) {
+        s->send(problem_response(*s, gateway_problem(code), problem_fields{.detail = detail}));
+    };
+    if (m.which == route::not_found) return refuse("not_found");
+    if (req.method() != m.method) {
+        http_response res = problem_response(*s, gateway_problem("method_not_allowed"), {});
+        res.set(http::field::allow,
+                m.which == route::sku_get ? "GET, PUT" : http::to_string(m.method));
+        return s->send(std::move(res));
+    }
+    if (!authorized(w, req, m.needs)) {
+        http_response res = problem_response(*s, gateway_problem("unauthorized"), {});
+        res.set(http::field::www_authenticate, "Bearer");
+        return s->send(std::move(res));
+    }
+    if (m.which == route::livez) return handle_livez(s);
+    if (m.which == route::readyz) return handle_readyz(s);
+    if (m.which == route::metrics) return handle_metrics(s);
+    if (!w.owner.ready()) return refuse("not_ready", "recovery has not finished");
+    if (m.has_body && !req.body().empty() && !is_json(req[http::field::content_type])) {
+        return refuse("unsupported_media_type", "send the body as application/json");
+    }
+    switch (m.which) {
+        case route::sku_put:
+            return handle_sku_put(s, m.id, req.body());
+        case route::sku_get:
+            return handle_sku_get(s, m.id);
+        case route::sku_batch:
+            return handle_sku_batch(s, req.body());
+        case route::sku_stock:
+            return handle_sku_stock(s, m.id, req.body());
+        case route::order_create:
+            return handle_order_create(s, req);
+        case route::order_get:
+            return handle_order_get(s, m.id);
+        case route::order_cancel:
+            return handle_order_cancel(s, m.id);
+        default:
+            break;
+    }
+    return refuse("not_found");
+}
+
+}  // namespace fg::gateway

@@ -1,0 +1,82 @@
+#pragma once
+
+// Thread-per-core HTTP server: one worker per shard, each with its own io_context, its own
+// SO_REUSEPORT listener on the same port (the kernel spreads connections), and its shard of the
+// engine. No lock anywhere on the request path (A1 in ARCHITECTURE.md).
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "gateway/codec/request_decoder.hpp"
+#include "gateway/config.hpp"
+#include "gateway/doorbell.hpp"
+#include "gateway/metrics.hpp"
+#include "matching/engine.hpp"
+#include "storage/commit_log.hpp"
+
+namespace fg::gateway {
+
+class server;
+
+// Shard-local: everything here is touched only by this worker's thread, except `ioc.stop()`
+// and `bell.ring()`, which are thread-safe.
+struct worker {
+    worker(server& srv, std::size_t index);
+
+    server& owner;
+    const std::size_t index;
+    boost::asio::io_context ioc{1};
+    doorbell bell{ioc};
+    matching::shard& shard;
+    request_decoder decoder;
+    route_metrics http;
+    std::size_t connections = 0;
+    std::size_t connections_max = 0;
+    std::uint64_t request_seq = 0;
+    std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+    std::thread thread;
+};
+
+class server {
+ public:
+    server(const config& cfg, matching::engine& eng);
+    ~server();
+
+    // Binds every worker's listener; returns the port (resolved when config.port is 0).
+    // Throws std::system_error when the address cannot be bound.
+    std::uint16_t listen();
+    void start();
+    void stop();
+
+    // Called once recovery has finished: domain routes answer 503 not_ready before.
+    void set_ready(storage::commit_log* log);
+    bool ready() const { return ready_.load(std::memory_order_acquire); }
+    storage::commit_log* log() const { return log_; }
+
+    // Thread-safe: wakes every worker (the log calls it after each group commit).
+    void ring_all();
+
+    const config& settings() const { return cfg_; }
+    matching::engine& engine() { return engine_; }
+    worker& at(std::size_t i) { return *workers_[i]; }
+    std::size_t size() const { return workers_.size(); }
+
+ private:
+    void accept(worker& w);
+
+    const config& cfg_;
+    matching::engine& engine_;
+    std::vector<std::unique_ptr<worker>> workers_;
+    // Release/acquire: a worker that sees ready == true also sees everything recovery wrote
+    // into the shards before set_ready() (A2).
+    std::atomic<bool> ready_{false};
+    storage::commit_log* log_ = nullptr;  // set before ready_ is released
+};
+
+}  // namespace fg::gateway

@@ -1,0 +1,61 @@
+#pragma once
+
+// One client connection: Beast HTTP/1.1 with keep-alive, one request at a time. Reads the
+// header first so that the body limit can depend on the route, then the body, then hands the
+// request to the router; the response may come back later (after the log has synced).
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/metrics.hpp"
+
+namespace fg::gateway {
+
+struct worker;
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Shard-local: lives on its worker's thread; kept alive by the handlers that hold it.
+class session : public std::enable_shared_from_this<session> {
+ public:
+    session(worker& w, boost::asio::ip::tcp::socket socket);
+    ~session();
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    void start();
+
+    // Sends the response to the current request (exactly once per request).
+    void send(http_response&& res);
+    void set_route(route r) { route_ = r; }
+    const std::string& request_id() const { return request_id_; }
+    worker& owner() { return worker_; }
+
+ private:
+    void read_header();
+    void on_header(boost::system::error_code ec);
+    void on_body(boost::system::error_code ec);
+    void refuse_unreadable(boost::system::error_code ec);
+    void on_write(boost::system::error_code ec, bool close);
+
+    worker& worker_;
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    http_request request_;
+    http_response response_;
+    std::string request_id_;
+    std::chrono::steady_clock::time_point started_;
+    route route_ = route::not_found;
+};
+
+}  // namespace fg::gateway
