@@ -73,41 +73,45 @@ void handle_readyz(const std::shared_ptr<session>& s) {
     s->send(json_response(200, R"({"status":"ready"})"));
 }
 
+namespace {
+
+// Runs on worker i's thread: its counters and its shard are read by their only writer.
+shard_report collect_report(worker& target, const matching::shard& sh) {
+    shard_report r;
+    r.http = target.http;
+    std::copy_n(sh.orders_by_outcome(), r.orders_by_outcome.size(), r.orders_by_outcome.begin());
+    r.sku_count = sh.stock().size();
+    if (r.sku_count <= metrics_skus_listed_max) {
+        sh.stock().for_each([&r](const matching::sku_state& k) { r.skus.push_back(k); });
+    }
+    r.live_orders = sh.live_orders();
+    r.pending = sh.pending();
+    r.inbox_depth = sh.mailbox().size_approx();
+    r.connections = target.connections;
+    return r;
+}
+
+}  // namespace
+
+// Gathers one report from every worker (scatter through the shards' inboxes), then renders.
 void handle_metrics(const std::shared_ptr<session>& s) {
-    worker& w = s->owner();
-    server& srv = w.owner;
+    server& srv = s->owner().owner;
     auto reports = std::make_shared<std::vector<shard_report>>(srv.size());
     auto waiting = std::make_shared<std::size_t>(srv.size());
     for (std::size_t i = 0; i < srv.size(); ++i) {
-        w.shard.call<shard_report>(
+        s->owner().shard.call<shard_report>(
             i,
             [&srv, i](matching::shard& sh, matching::unique_function<void(shard_report)> reply) {
-                // Runs on worker i's thread: its counters are read by their only writer.
-                worker& target = srv.at(i);
-                shard_report r;
-                r.http = target.http;
-                std::copy_n(sh.orders_by_outcome(), r.orders_by_outcome.size(),
-                            r.orders_by_outcome.begin());
-                r.sku_count = sh.stock().size();
-                if (r.sku_count <= metrics_skus_listed_max) {
-                    sh.stock().for_each(
-                        [&r](const matching::sku_state& k) { r.skus.push_back(k); });
-                }
-                r.live_orders = sh.live_orders();
-                r.pending = sh.pending();
-                r.inbox_depth = sh.mailbox().size_approx();
-                r.connections = target.connections;
-                reply(std::move(r));
+                reply(collect_report(srv.at(i), sh));
             },
-            [s, reports, waiting, i](shard_report r) {
+            [s, reports, waiting, &srv, i](shard_report r) {
                 (*reports)[i] = std::move(r);
                 if (--*waiting > 0) return;
-                server& srv2 = s->owner().owner;
                 storage::commit_log::counters log{};
-                if (srv2.ready()) log = srv2.log()->stats();
+                if (srv.ready()) log = srv.log()->stats();
                 http_response res{http::status::ok, 11};
                 res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-                res.body() = render_metrics(*reports, log, srv2.ready());
+                res.body() = render_metrics(*reports, log, srv.ready());
                 s->send(std::move(res));
             });
     }
@@ -147,53 +151,53 @@ void handle_sku_stock(const std::shared_ptr<session>& s, std::string_view sku_id
                                   });
 }
 
+namespace {
+
+// Results of a batch upsert, in request order: each item's own status and SKU or code.
+std::string batch_body(const std::vector<std::string>& ids,
+                       const std::vector<matching::sku_result>& results) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object().key("results").begin_array();
+    for (std::size_t k = 0; k < results.size(); ++k) {
+        const matching::sku_result& res = results[k];
+        const problem p = problem_for(res.result);
+        w.begin_object().key("sku_id").string(ids[k]).key("status");
+        if (res.result == outcome::ok) {
+            w.integer(res.created ? 201 : 200).key("sku");
+            write_sku(w, res.sku);
+        } else {
+            w.integer(p.status).key("code").string(p.code);
+        }
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return out;
+}
+
+}  // namespace
+
 void handle_sku_batch(const std::shared_ptr<session>& s, std::string_view body) {
-    using batch = std::vector<std::pair<std::string, matching::sku_spec>>;
-    batch items;
+    std::vector<std::pair<std::string, matching::sku_spec>> items;
     if (auto err = s->owner().decoder.decode_sku_batch(body, items)) {
         return send_decode_error(s, *err);
     }
     struct gather {
-        std::vector<matching::sku_result> results;
         std::vector<std::string> ids;
-        std::size_t waiting;
+        std::vector<matching::sku_result> results;
+        std::size_t waiting = 0;
     };
     auto g = std::make_shared<gather>();
+    for (const auto& item : items) g->ids.push_back(item.first);
     g->results.resize(items.size());
     g->waiting = items.size();
-    for (auto& [id, spec] : items) g->ids.push_back(id);
     for (std::size_t i = 0; i < items.size(); ++i) {
-        s->owner().shard.put_sku(
-            std::move(items[i].first), std::move(items[i].second),
-            [s, g, i](matching::sku_result r) {
-                g->results[i] = std::move(r);
-                if (--g->waiting > 0) return;
-                std::string out;
-                json_writer w(out);
-                w.begin_object();
-                w.key("results");
-                w.begin_array();
-                for (std::size_t k = 0; k < g->results.size(); ++k) {
-                    const auto& res = g->results[k];
-                    const problem p = problem_for(res.result);
-                    w.begin_object();
-                    w.key("sku_id");
-                    w.string(g->ids[k]);
-                    w.key("status");
-                    w.integer(res.result == outcome::ok ? (res.created ? 201 : 200) : p.status);
-                    if (res.result == outcome::ok) {
-                        w.key("sku");
-                        write_sku(w, res.sku);
-                    } else {
-                        w.key("code");
-                        w.string(p.code);
-                    }
-                    w.end_object();
-                }
-                w.end_array();
-                w.end_object();
-                s->send(json_response(200, std::move(out)));
-            });
+        s->owner().shard.put_sku(std::move(items[i].first), std::move(items[i].second),
+                                 [s, g, i](matching::sku_result r) {
+                                     g->results[i] = std::move(r);
+                                     if (--g->waiting > 0) return;
+                                     s->send(json_response(200, batch_body(g->ids, g->results)));
+                                 });
     }
 }
 

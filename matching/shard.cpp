@@ -129,13 +129,20 @@ void shard::place_at_home(std::string key, order_request req,
 
 void shard::reserve_parts(std::uint64_t txn) {
     placement& p = *placements_.at(txn);
-    // Copy each part's lines out: the owner shard reads them on its own thread.
-    for (std::size_t pi = 0; pi < p.parts.size(); ++pi) {
+    // Copy each part's lines out first: the owner shard reads them on its own thread, and once
+    // the calls start `p` may be gone (a part this shard owns is answered inline, and the
+    // last answer finishes the placement).
+    std::vector<std::pair<std::size_t, std::vector<order_item_request>>> requests;
+    for (const part& pt : p.parts) {
         std::vector<order_item_request> items;
-        for (std::size_t i : p.parts[pi].item_indices) items.push_back(p.req.items[i]);
+        for (std::size_t i : pt.item_indices) items.push_back(p.req.items[i]);
+        requests.emplace_back(pt.owner, std::move(items));
+    }
+    const std::string buyer = p.req.buyer_id;
+    for (std::size_t pi = 0; pi < requests.size(); ++pi) {
         call<reservation>(
-            p.parts[pi].owner,
-            [buyer = p.req.buyer_id, items = std::move(items)](
+            requests[pi].first,
+            [buyer, items = std::move(requests[pi].second)](
                 shard& owner, unique_function<void(reservation)> reply) mutable {
                 std::vector<std::size_t> all(items.size());
                 for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;

@@ -75,6 +75,7 @@ class shard {
 
     std::size_t index() const { return index_; }
     inbox& mailbox() { return inbox_; }
+    const inbox& mailbox() const { return inbox_; }
     const inventory& stock() const { return stock_; }
     std::size_t live_orders() const { return orders_.size(); }
     std::size_t pending() const { return pending_; }

@@ -180,3 +180,38 @@ TEST_F(gateway_test, MetricsExposeRequestsOrdersAndStock) {
 }
 
 }  // namespace fg::testing
+
+namespace fg::testing {
+
+TEST_F(gateway_test, StorefrontTokenIsRequiredWhenConfigured) {
+    gateway_options opts;
+    opts.data_dir = dir_.path();
+    opts.threads = 1;
+    opts.storefront_token = "shop-token";
+    gw_ = std::make_unique<gateway_process>(opts);
+    gw_->start();
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee", sku_body(5)).status, 201);
+    http_reply without = place(c, "k1", order_body("b", {{"tee", 1}}));
+    EXPECT_EQ(without.status, 401);
+    http_reply with = c.request("POST", "/v1/orders", order_body("b", {{"tee", 1}}),
+                                {{"Idempotency-Key", "k1"}, {"Authorization", "Bearer shop-token"}});
+    EXPECT_EQ(with.status, 201) << with.body;
+    EXPECT_EQ(c.get("/v1/skus/tee").status, 401);
+    EXPECT_EQ(c.get("/v1/skus/tee", {{"Authorization", "Bearer shop-token"}}).json()["held"], 1);
+}
+
+TEST_F(gateway_test, PerBuyerLimitCountsAcrossOrders) {
+    start(2);
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee", sku_body(10)).status, 201);
+    ASSERT_EQ(put_sku(c, "tee", R"({"per_buyer_limit": 2})").status, 200);
+    EXPECT_EQ(place(c, "a1", order_body("alice", {{"tee", 1}})).status, 201);
+    EXPECT_EQ(place(c, "a2", order_body("alice", {{"tee", 1}})).status, 201);
+    http_reply third = place(c, "a3", order_body("alice", {{"tee", 1}}));
+    EXPECT_EQ(third.status, 409);
+    EXPECT_EQ(third.json()["code"], "per_buyer_limit");
+    EXPECT_EQ(place(c, "b1", order_body("bob", {{"tee", 2}})).status, 201);
+}
+
+}  // namespace fg::testing

@@ -101,3 +101,44 @@ TEST_F(gateway_test, CrossShardOrdersAreAllOrNothingUnderConcurrentLoad) {
 }
 
 }  // namespace fg::testing
+
+namespace fg::testing {
+
+// Every order takes one unit of each of 8 SKUs (spread over the 4 shards); SKU k has stock
+// 60 + k, so exactly 60 orders can be whole. Exactly 60 succeed, and no SKU keeps a stray hold.
+TEST_F(gateway_test, MultiItemOrdersSellExactlyTheScarcestStock) {
+    start(4);
+    constexpr int base = 60, clients = 12, orders_per_client = 10;
+    std::vector<std::pair<std::string, int>> items;
+    {
+        http_client c(gw_->port());
+        for (int k = 0; k < 8; ++k) {
+            items.push_back({"m" + std::to_string(k), 1});
+            ASSERT_EQ(put_sku(c, items.back().first, sku_body(base + k)).status, 201);
+        }
+    }
+    std::atomic<int> created{0}, sold_out{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < clients; ++t) {
+        threads.emplace_back([&, t] {
+            http_client c(gw_->port());
+            for (int n = 0; n < orders_per_client; ++n) {
+                std::string buyer = "m" + std::to_string(t) + "-" + std::to_string(n);
+                http_reply r = place(c, buyer, order_body(buyer, items));
+                if (r.status == 201) ++created;
+                if (r.status == 409 && r.json()["code"] == "sold_out") ++sold_out;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(created.load(), base);
+    EXPECT_EQ(sold_out.load(), clients * orders_per_client - base);
+    http_client c(gw_->port());
+    for (int k = 0; k < 8; ++k) {
+        nlohmann::json s = sku(c, "m" + std::to_string(k));
+        EXPECT_EQ(s["held"], base) << k;
+        EXPECT_EQ(s["available"], k) << k;
+    }
+}
+
+}  // namespace fg::testing

@@ -210,6 +210,22 @@ TEST_F(engine_fixture, ReplayOfTheLogRebuildsCountsOrdersAndKeys) {
     EXPECT_NE(fresh_order->placed.id, o2->placed.id);
 }
 
+// With one shard every part is answered inline, so the refusal finishes the placement while
+// reserve_parts is still on the stack (ASan caught a use-after-free here).
+TEST(EngineOneShard, RefusalAnsweredInlineFinishesCleanly) {
+    manual_clock clock;
+    memory_journal log;
+    engine eng(engine_options{.shard_count = 1}, clock, log);
+    order_request req;
+    req.buyer_id = "b";
+    req.items.push_back({"missing", 1});
+    std::optional<place_result> r;
+    eng.at(0).place_order("k", std::move(req), [&](place_result res) { r = std::move(res); });
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result, outcome::unknown_sku);
+    EXPECT_EQ(r->refused_sku, "missing");
+}
+
 // Real threads, one per shard, as in the gateway: exactly `stock` of many competing orders win.
 TEST(EngineThreads, HotSkuSellsExactlyItsStockAcrossThreads) {
     constexpr std::size_t shards = 4, orders_per_shard = 500;
