@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -124,11 +125,16 @@ std::vector<threshold_result> evaluate(const std::vector<threshold>& ts, const r
 int finish(const plan& p, run_summary& s, const ledger& book) {
     s.thresholds = evaluate(p.thresholds, s.metrics);
     print_summary(std::cout, s);
-    if (!p.opts.ledger_path.empty() && !write_ledger_csv(book, p.opts.ledger_path, p.key_prefix, p.sku_prefix)) {
-        return run_failed("cannot write the ledger to " + p.opts.ledger_path);
-    }
     if (!p.opts.out_dir.empty()) {
         if (auto e = write_report_files(p.opts.out_dir, s); !e.empty()) return run_failed(e);
+    }
+    if (!p.opts.ledger_path.empty()) {
+        const std::filesystem::path path(p.opts.ledger_path);
+        std::error_code ignored;  // a missing parent shows up as the write failing below
+        if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ignored);
+        if (!write_ledger_csv(book, path, p.key_prefix, p.sku_prefix)) {
+            return run_failed("cannot write the ledger to " + p.opts.ledger_path);
+        }
     }
     if (s.audit && !s.audit->passed()) return exit_audit_failed;
     for (const threshold_result& t : s.thresholds) {

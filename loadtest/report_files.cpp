@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "loadtest/html_report.hpp"
+
 namespace fg::loadtest {
 
 namespace {
@@ -73,6 +75,7 @@ std::string write_report_files(const std::filesystem::path& dir, const run_summa
     if (!write_file(dir / "summary.json", summary_json(s))) return "cannot write summary.json";
     if (!write_file(dir / "per_second.csv", per_second_csv(s.metrics))) return "cannot write per_second.csv";
     if (!write_file(dir / "latency.hgrm", hgrm_text(s.metrics.latency))) return "cannot write latency.hgrm";
+    if (!write_file(dir / "report.html", html_report(s))) return "cannot write report.html";
     return {};
 }
 
