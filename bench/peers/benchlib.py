@@ -166,52 +166,28 @@ def parse_redis_bench(path):
     return r
 
 
-def find_latency(summary):
-    """Pulls p50/p99/p99.9 (µs) and the achieved rate out of flashgate-load's summary.json,
-    whatever the exact nesting: keys like p50_us, p99_9_us, p999_us, "p99.9" (ms or µs)."""
-    found = {}
-
-    def unit_scale(key):
-        k = key.lower()
-        if k.endswith("_ns"):
-            return 0.001
-        if k.endswith("_ms"):
-            return 1000.0
-        if k.endswith("_s") and not k.endswith("_us"):
-            return 1e6
-        return 1.0
-
-    def walk(o, path):
-        if isinstance(o, dict):
-            for k, v in o.items():
-                walk(v, path + [str(k)])
-        elif isinstance(o, (int, float)) and not isinstance(o, bool):
-            key = path[-1].lower()
-            ctx = "/".join(path).lower()
-            scale = unit_scale(key)
-            if scale == 1.0 and ("_ms" in ctx or "ms/" in ctx):
-                scale = 1000.0
-            base = re.sub(r"_(us|ms|ns|s)$", "", key)
-            norm = {"p50": "p50", "p50.0": "p50", "median": "p50", "p99": "p99", "p99.0": "p99",
-                    "p99.9": "p999", "p999": "p999", "p99_9": "p999", "p90": "p90"}.get(base)
-            if norm and "latency" in ctx and norm not in found:
-                found[norm + "_us"] = v * scale
-            if norm and norm + "_us" not in found and "latency" not in ctx:
-                found.setdefault(norm + "_us_any", v * scale)
-            if base in ("achieved_rps", "throughput_rps", "rps", "requests_per_second",
-                        "achieved_rate") and "rps" not in found:
-                found["rps"] = v
-            if base in ("ok", "ok_2xx", "accepted", "status_2xx", "2xx") and "ok" not in found:
-                found["ok"] = v
-            if base in ("requests", "completed", "sent") and "requests" not in found:
-                found["requests"] = v
-
-    walk(summary, [])
-    for n in ("p50", "p90", "p99", "p999"):
-        if n + "_us" not in found and n + "_us_any" in found:
-            found[n + "_us"] = found[n + "_us_any"]
-        found.pop(n + "_us_any", None)
-    return found
+def parse_load_summary(path):
+    """flashgate-load's summary.json: latency_us.{p50,p90,p99,p99_9}, throughput_rps,
+    acknowledged, answered, client_cpu_s, audit.passed."""
+    s = json.load(open(path))
+    lat = s.get("latency_us", {})
+    r = {"p50_us": lat.get("p50"), "p90_us": lat.get("p90"), "p99_us": lat.get("p99"),
+         "p999_us": lat.get("p99_9"), "mean_us": lat.get("mean"), "max_us": lat.get("max"),
+         "rps_all": s.get("throughput_rps"), "completed": s.get("answered"),
+         "ok": s.get("acknowledged"), "late_sends": s.get("late_sends"),
+         "seconds": s.get("duration_s"), "status": s.get("status"),
+         "unknown": s.get("unknown")}
+    if r["ok"] is not None and r["seconds"]:
+        r["rps"] = r["ok"] / r["seconds"]
+    r["non2xx"] = sum(v for k, v in (s.get("status") or {}).items() if not str(k).startswith("2"))
+    if s.get("client_cpu_s") is not None and r["completed"]:
+        r["client_us_per_req"] = s["client_cpu_s"] * 1e6 / r["completed"]
+    audit = s.get("audit")
+    if isinstance(audit, dict):
+        r["audit_passed"] = bool(audit.get("passed"))
+        if not audit.get("passed"):
+            r["audit_failures"] = audit.get("failures")
+    return r
 
 
 def cmd_record(args):
@@ -248,13 +224,15 @@ def cmd_record(args):
         rec["non2xx"] = 0
     elif "load_summary" in kv:
         try:
-            s = json.load(open(kv["load_summary"]))
+            r = parse_load_summary(kv["load_summary"])
         except (OSError, ValueError) as e:
             rec.update(valid=False, notes=f"no summary.json ({e})")
             open(out_path, "a").write(json.dumps(rec) + "\n")
             return 0
-        rec.update(find_latency(s))
-        rec["summary"] = kv["load_summary"]
+        rec.update(r)
+        if r.get("audit_passed") is False:
+            valid = False
+            notes.append(f"flashgate-load audit failed: {r.get('audit_failures')}")
     # server CPU: cpu_<group>=before:after (clock ticks)
     groups = {}
     for k, v in kv.items():
@@ -265,7 +243,7 @@ def cmd_record(args):
         rec["server_cpu_s"] = groups
         rec["server_us_per_req"] = sum(groups.values()) * 1e6 / rec["completed"]
         rec["server_us_per_req_by"] = {g: s * 1e6 / rec["completed"] for g, s in groups.items()}
-    if "client_ticks" in rec and rec.get("completed"):
+    if "client_ticks" in rec and rec.get("completed") and "client_us_per_req" not in rec:
         rec["client_us_per_req"] = rec["client_ticks"] / clk * 1e6 / rec["completed"]
     # flashgate correctness: fg_before / fg_after are fgstate outputs
     if "fg_before" in kv and "fg_after" in kv:
@@ -426,6 +404,12 @@ def cmd_report(args):
               f"{f_ratio(r, rs) if all_valid(o_fg) else 'invalid'} |")
     else:
         p(f"| p99 / p99.9 at 50% of peak, open loop | {meta.get('open_note', 'not run')} | — | — |")
+    ngl = sel("closed", "nginx_static_fgload")
+    if ngl:
+        r, rs = ratio(ng, ngl, "client_us_per_req")
+        p(f"| load generator: requests per client CPU-second, flashgate-load ÷ wrk, against nginx "
+          f"static (client CPU µs/req: flashgate-load, wrk) | {f_range(vals(ngl, 'client_us_per_req'), 1)} | "
+          f"{f_range(vals(ng, 'client_us_per_req'), 1)} | {f_ratio(r, rs)} |")
     sh_hot = sel("shapes", "flashgate", "hot", meta["conns"])
     sh_uni = sel("shapes", "flashgate", "uniform", meta["conns"])
     sh_mul = sel("shapes", "flashgate", "multi", meta["conns"])
@@ -460,7 +444,8 @@ def cmd_report(args):
              ("flashgate", "flashgate `POST /v1/orders` (durable, 1 thread)"),
              ("lua_always", "nginx+Lua+Redis, appendfsync always"),
              ("lua_everysec", "nginx+Lua+Redis, appendfsync everysec"),
-             ("redis_alone", "Redis alone: redis-benchmark EVALSHA, always")]
+             ("redis_alone", "Redis alone: redis-benchmark EVALSHA, always"),
+             ("nginx_static_fgload", "nginx static, driven by flashgate-load (closed)")]
     for key, label in names:
         rs = sel("closed", key) if key != "flashgate" else fg
         if not rs:
@@ -477,7 +462,8 @@ def cmd_report(args):
           f"{split} | {f_range(vals(rs, 'client_us_per_req'), 1)} |")
     p("")
     p("Redis alone: `redis-benchmark -c 128` (unpipelined); its CSV gives no p99.9, and its "
-      "\"wrk CPU\" column is redis-benchmark's own CPU.")
+      "\"wrk CPU\" column is redis-benchmark's own CPU. The last row's client column is "
+      "flashgate-load's own CPU (from its summary.json).")
     p("")
 
     p("## Open loop (flashgate-load, constant rate, latency from the intended send time)")
@@ -488,17 +474,25 @@ def cmd_report(args):
         p(f"Rates are 25/50/80% of flashgate's median closed-loop peak "
           f"({meta.get('fg_peak', 0):,.0f} orders/s); {meta.get('open_note', '')}")
         p("")
-        p("| server | % of peak | rate/s | achieved/s | p50 ms | p99 ms | p99.9 ms | valid |")
-        p("|---|---|---|---|---|---|---|---|")
+        peaks = {"flashgate": med(vals(fg, "rps")), "lua_always": med(vals(la, "rps"))}
+        p("| server | % of flashgate's peak | rate/s | × server's own peak | 2xx/s | p50 ms | p99 ms | "
+          "p99.9 ms | server CPU µs/req | audit |")
+        p("|---|---|---|---|---|---|---|---|---|---|")
         for pct in (25, 50, 80):
             for key, label in (("flashgate", "flashgate"), ("lua_always", "nginx+Lua+Redis always")):
                 rs = sel("open", key, pct=pct)
                 if not rs:
                     continue
-                p(f"| {label} | {pct}% | {rs[0].get('rate', 0):,} | {f_range(vals(rs, 'rps'))} | "
+                own = rs[0].get("rate", 0) / peaks[key] if peaks.get(key) else None
+                audit = ("passed" if all(r.get("audit_passed") for r in rs) else "FAILED") \
+                    if key == "flashgate" else "—"
+                if not all_valid(rs):
+                    audit += " (invalid)"
+                p(f"| {label} | {pct}% | {rs[0].get('rate', 0):,} | "
+                  f"{f'{own:.2f}' if own else '—'} | {f_range(vals(rs, 'rps'))} | "
                   f"{f_range(vals(rs, 'p50_us'), 2, 0.001)} | {f_range(vals(rs, 'p99_us'), 2, 0.001)} | "
-                  f"{f_range(vals(rs, 'p999_us'), 2, 0.001)} | "
-                  f"{'yes' if all_valid(rs) else 'NO'} |")
+                  f"{f_range(vals(rs, 'p999_us'), 2, 0.001)} | {f_range(vals(rs, 'server_us_per_req'), 1)} | "
+                  f"{audit} |")
     p("")
 
     if sh_hot:
@@ -524,12 +518,15 @@ def cmd_report(args):
     p("## Correctness checks (flashgate)")
     p("")
     checked = [r for r in recs if r.get("server") == "flashgate" and r.get("checked")]
+    audited = [r for r in recs if r.get("server") == "flashgate" and "audit_passed" in r]
     bad = [r for r in recs if r.get("server") == "flashgate" and not r.get("valid")]
     p(f"{len(checked)} flashgate runs checked: after each run `available + held + sold == stock` for "
       f"every SKU read back (the hot SKU; a sample for the {meta['uniform_skus']:,}-SKU shapes), and "
       f"the growth of held+sold (hot SKU) and of `flashgate_orders_accepted_total` lies between the "
       f"2xx count wrk saw and that count plus the requests whose fate wrk cannot know (one in flight "
-      f"per connection at the end, timeouts, socket errors). {len(bad)} failed.")
+      f"per connection at the end, timeouts, socket errors). {len(audited)} open-loop runs were "
+      f"audited by flashgate-load itself (no oversell, nothing lost, one order per key, held + sold "
+      f"== acknowledged up to unknowns). {len(bad)} flashgate runs failed a check.")
     for r in bad:
         p(f"- {r.get('phase')} {r.get('shape', '')} conns={r.get('conns')} run {r.get('run')}: "
           f"{r.get('notes', 'invalid')}")
