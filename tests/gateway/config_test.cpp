@@ -40,9 +40,9 @@ TEST(Config, DefaultsListenOnLoopback8080WithOneThreadPerCore) {
 }
 
 TEST(Config, FlagsOverrideEnvironment) {
-    parsed p = parse({"--port", "9001", "--threads=3"},
-                     {{"FLASHGATE_PORT", "7000"}, {"FLASHGATE_DATA_DIR", "/tmp/x"},
-                      {"FLASHGATE_ADMIN_TOKEN", "secret"}});
+    parsed p = parse({"--port", "9001", "--threads=3"}, {{"FLASHGATE_PORT", "7000"},
+                                                         {"FLASHGATE_DATA_DIR", "/tmp/x"},
+                                                         {"FLASHGATE_ADMIN_TOKEN", "secret"}});
     ASSERT_EQ(p.action, config_action::run) << p.message;
     EXPECT_EQ(p.cfg.port, 9001);
     EXPECT_EQ(p.cfg.threads, 3u);

@@ -15,14 +15,19 @@ TEST(Metrics, HistogramBucketsAreCumulativeAndCountsMerge) {
     EXPECT_NE(text.find("flashgate_http_requests_total{route=\"order_create\",code=\"201\"} 2"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le=\"0.0001\"} 1"),
+    EXPECT_NE(text.find("flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le="
+                        "\"0.0001\"} 1"),
               std::string::npos);
-    EXPECT_NE(text.find("flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le=\"0.001\"} 2"),
+    EXPECT_NE(text.find("flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le="
+                        "\"0.001\"} 2"),
               std::string::npos);
-    EXPECT_NE(text.find("flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le=\"+Inf\"} 3"),
-              std::string::npos);
+    EXPECT_NE(
+        text.find(
+            "flashgate_http_request_duration_seconds_bucket{route=\"order_create\",le=\"+Inf\"} 3"),
+        std::string::npos);
     EXPECT_NE(text.find("flashgate_orders_accepted_total 2"), std::string::npos);
-    EXPECT_NE(text.find("flashgate_orders_refused_total{reason=\"sold_out\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("flashgate_orders_refused_total{reason=\"sold_out\"} 1"),
+              std::string::npos);
     EXPECT_NE(text.find("flashgate_ready 1"), std::string::npos);
 }
 

@@ -194,8 +194,9 @@ TEST_F(gateway_test, StorefrontTokenIsRequiredWhenConfigured) {
     ASSERT_EQ(put_sku(c, "tee", sku_body(5)).status, 201);
     http_reply without = place(c, "k1", order_body("b", {{"tee", 1}}));
     EXPECT_EQ(without.status, 401);
-    http_reply with = c.request("POST", "/v1/orders", order_body("b", {{"tee", 1}}),
-                                {{"Idempotency-Key", "k1"}, {"Authorization", "Bearer shop-token"}});
+    http_reply with =
+        c.request("POST", "/v1/orders", order_body("b", {{"tee", 1}}),
+                  {{"Idempotency-Key", "k1"}, {"Authorization", "Bearer shop-token"}});
     EXPECT_EQ(with.status, 201) << with.body;
     EXPECT_EQ(c.get("/v1/skus/tee").status, 401);
     EXPECT_EQ(c.get("/v1/skus/tee", {{"Authorization", "Bearer shop-token"}}).json()["held"], 1);
