@@ -1,5 +1,6 @@
 #include "loadtest/client_thread.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "loadtest/connection.hpp"
@@ -8,6 +9,10 @@ namespace fg::loadtest {
 
 namespace {
 constexpr auto ticker_period = std::chrono::milliseconds(50);
+// Ledger entries reserved per thread: a generous bound on what one thread can send per second, and
+// a cap on the address space claimed up front.
+constexpr double ledger_reserve_per_s = 300'000;
+constexpr std::uint64_t ledger_reserve_max = 8'000'000;
 
 std::uint64_t share_of(std::uint64_t total, unsigned index, unsigned count) {
     if (total == UINT64_MAX) return total;
@@ -16,7 +21,8 @@ std::uint64_t share_of(std::uint64_t total, unsigned index, unsigned count) {
 }  // namespace
 
 client_thread::client_thread(const client_config& cfg, unsigned thread_index)
-    : io_(1),
+    // One thread runs this io_context and every object on it: Asio's internal locks are useless.
+    : io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE),
       cfg_(cfg),
       index_(thread_index),
       orders_(*cfg.work, cfg.zipf, cfg.seed, thread_index, cfg.thread_count),
@@ -25,10 +31,15 @@ client_thread::client_thread(const client_config& cfg, unsigned thread_index)
       arrivals_(io_),
       ticker_(io_) {
     cfg_.requests_max = share_of(cfg.requests_max, thread_index, cfg.thread_count);
-    if (cfg_.requests_max != UINT64_MAX) {
-        ledger_.attempts.reserve(cfg_.requests_max);
-        ledger_.orders.reserve(cfg_.requests_max);
+    // Reserving only claims address space; pages are touched as the run fills them. Growing the
+    // ledger by reallocation instead cost about 4% of the client's CPU in profiles.
+    std::uint64_t expected = ledger_reserve_max;
+    if (cfg_.duration_ns != INT64_MAX) {
+        expected = static_cast<std::uint64_t>(static_cast<double>(cfg_.duration_ns) / 1e9 * ledger_reserve_per_s);
     }
+    expected = std::min({expected, cfg_.requests_max, ledger_reserve_max});
+    ledger_.attempts.reserve(expected);
+    ledger_.orders.reserve(expected);
     for (unsigned i = 0; i < cfg_.connections; ++i) {
         connections_.push_back(std::make_unique<connection>(*this));
     }

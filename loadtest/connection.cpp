@@ -31,7 +31,8 @@ boost::system::error_code connection::connect_blocking() {
     socket_.connect(owner_.config().endpoint, ec);
     if (!ec) {
         socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-        connected_ = true;
+        if (!ec) socket_.non_blocking(true, ec);
+        connected_ = !ec;
     }
     return ec;
 }
@@ -58,30 +59,57 @@ void connection::pump() {
 }
 
 void connection::write_pending() {
-    out_.swap(pending_);
+    // Try the write in place first: it nearly always completes at once, and skipping the
+    // asynchronous path saves a trip through the scheduler per request.
+    boost::system::error_code ec;
+    const std::size_t n = socket_.write_some(asio::buffer(pending_), ec);
+    if (ec && ec != asio::error::would_block) return fail();
+    if (!ec && n == pending_.size()) {
+        pending_.clear();
+        return;
+    }
+    out_.assign(pending_, ec ? 0 : n);
     pending_.clear();
     writing_ = true;
     asio::async_write(socket_, asio::buffer(out_),
-                      [this, gen = generation_](boost::system::error_code ec, std::size_t) {
+                      [this, gen = generation_](boost::system::error_code wec, std::size_t) {
                           if (gen != generation_) return;
                           writing_ = false;
-                          if (ec) return fail();
+                          if (wec) return fail();
                           if (!pending_.empty()) write_pending();
                       });
 }
 
 void connection::read() {
-    if (in_size_ == in_.size()) in_.resize(in_.size() * 2);  // one answer larger than the buffer
-    socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
-                            [this, gen = generation_](boost::system::error_code ec, std::size_t n) {
-                                if (gen != generation_) return;
-                                if (ec) return fail();
-                                on_read(n);
-                            });
+    // Wait for readability, then read without blocking: async_read_some would first try a
+    // speculative recv right after the request went out, which almost always finds nothing and
+    // cost one wasted syscall per request (about 0.9 recv per request in profiles).
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [this, gen = generation_](boost::system::error_code ec) {
+                           if (gen != generation_) return;
+                           if (ec) return fail();
+                           on_readable();
+                       });
 }
 
-void connection::on_read(std::size_t n) {
-    in_size_ += n;
+void connection::on_readable() {
+    boost::system::error_code ec;
+    std::size_t got = 0;
+    for (;;) {
+        if (in_size_ == in_.size()) in_.resize(in_.size() * 2);  // one answer larger than the buffer
+        const std::size_t room = in_.size() - in_size_;
+        const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, room), ec);
+        if (ec == asio::error::would_block) break;
+        if (ec) return fail();
+        in_size_ += n;
+        got += n;
+        if (n < room) break;  // drained: the next arrival is a new readiness edge
+    }
+    if (got == 0) return read();
+    on_read();
+}
+
+void connection::on_read() {
     const std::uint64_t gen = generation_;
     const unsigned done = consume_responses();
     if (gen != generation_) return;  // a malformed or closing answer reset the connection
@@ -190,6 +218,7 @@ void connection::reconnect() {
         }
         boost::system::error_code ignored;
         socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);
         connected_ = true;
         start();
     });

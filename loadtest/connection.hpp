@@ -37,7 +37,8 @@ class connection {
  private:
     void write_pending();
     void read();
-    void on_read(std::size_t n);
+    void on_readable();
+    void on_read();
     unsigned consume_responses();
     void record(const response_view& r);
     void fail();
