@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "matching/engine.hpp"
+#include "matching/event_codec.hpp"
 #include "matching/inventory.hpp"
 
 namespace fg::matching {
@@ -104,6 +105,79 @@ void BM_matching_engine_place_order_items(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_matching_engine_place_order_items)->Arg(1)->Arg(5);
+
+// A 2-item order whose items live on two shards: the home (this thread) reserves one line
+// and the other shard, polled by its own thread, the other; the reply waits for both.
+void BM_matching_engine_cross_shard_order(benchmark::State& state) {
+    system_clock clock;
+    instant_journal log;
+    engine eng(engine_options{.shard_count = 2}, clock, log);
+    std::string local_sku, remote_sku;
+    for (int i = 0; local_sku.empty() || remote_sku.empty(); ++i) {
+        std::string id = "sku-" + std::to_string(i);
+        (eng.sku_owner(id) == 0 ? local_sku : remote_sku) = id;
+    }
+    std::atomic<bool> stop{false};
+    std::thread other([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            if (eng.at(1).poll() == 0) std::this_thread::yield();
+        }
+    });
+    shard& home = eng.at(0);
+    auto run_until = [&home](const bool& done) {
+        while (!done) (void)home.poll();
+    };
+    for (const std::string& id : {local_sku, remote_sku}) {
+        sku_spec spec;
+        spec.name = "b";
+        spec.price = money{100, *currency_code::parse("CNY")};
+        spec.stock = 1'000'000'000;
+        bool done = false;
+        home.put_sku(id, spec, [&done](sku_result) { done = true; });
+        run_until(done);
+    }
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        order_request req;
+        req.buyer_id = "buyer";
+        req.payment_method = "alipay";
+        req.items = {{local_sku, 1}, {remote_sku, 1}};
+        // Keys whose home is shard 0, so this thread coordinates every order.
+        std::string key;
+        do {
+            key = "key-" + std::to_string(++n);
+        } while (eng.key_home(key) != 0);
+        bool done = false;
+        home.place_order(std::move(key), std::move(req), [&done](place_result) { done = true; });
+        run_until(done);
+    }
+    stop = true;
+    other.join();
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_engine_cross_shard_order)->UseRealTime();
+
+// The order record's payload (the log record body), encoded then decoded: replay's cost.
+void BM_matching_order_record_encode_decode(benchmark::State& state) {
+    order o;
+    o.id = 1234;
+    o.idempotency_key = "0f8e2c1a-6d4b-4f3e-9a1b-7c2d5e6f8a9b";
+    o.buyer_id = "buyer-123456";
+    o.payment_method = "alipay";
+    o.buyer_contact = {"Li Lei", "13800000000", "1 Bench Road, Hangzhou"};
+    o.total = {1999, *currency_code::parse("CNY")};
+    o.items = {{"flash-tee", 1, o.total}};
+    std::vector<std::byte> bytes;
+    order back;
+    for (auto _ : state) {
+        encode(o, bytes);
+        bool ok = decode(bytes, back);
+        benchmark::DoNotOptimize(ok);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes.size()));
+}
+BENCHMARK(BM_matching_order_record_encode_decode);
 
 // Hand-off between two cores through a shard inbox: one producer thread, the consumer polls.
 void BM_matching_inbox_handoff(benchmark::State& state) {
