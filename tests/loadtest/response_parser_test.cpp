@@ -14,7 +14,8 @@ TEST(ResponseParser, FramesKeepAliveAnswersBackToBack) {
     const std::string body = R"({"order_id":"o00000000000004d2","status":"pending_payment"})";
     const std::string wire = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\ncontent-length: " +
                              std::to_string(body.size()) + "\r\n\r\n" + body;
-    const response_view r = parse_response(wire + "HTTP/1.1 409");
+    const std::string two = wire + "HTTP/1.1 409";  // the view points into this
+    const response_view r = parse_response(two);
     ASSERT_EQ(r.result, response_view::state::complete);
     EXPECT_EQ(r.status, 201u);
     EXPECT_EQ(r.size, wire.size());
