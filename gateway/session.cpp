@@ -35,7 +35,9 @@ void session::start() { read_header(); }
 void session::read_header() {
     parser_.emplace();
     parser_->header_limit(header_bytes_max);
-    parser_->body_limit(body_bytes_max);
+    // Beast checks Content-Length against the body limit while parsing the header, so the
+    // header is read under the largest limit and the route's own is applied in on_header.
+    parser_->body_limit(batch_body_bytes_max);
     stream_.expires_after(idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -44,8 +46,11 @@ void session::read_header() {
 
 void session::on_header(beast::error_code ec) {
     if (ec) return refuse_unreadable(ec);
-    if (parser_->get().target().starts_with("/v1/skus:batch")) {
-        parser_->body_limit(batch_body_bytes_max);
+    if (!parser_->get().target().starts_with("/v1/skus:batch")) {
+        if (parser_->content_length().value_or(0) > body_bytes_max) {
+            return refuse_unreadable(boost::beast::http::error::body_limit);
+        }
+        parser_->body_limit(body_bytes_max);
     }
     stream_.expires_after(request_timeout);
     http::async_read(

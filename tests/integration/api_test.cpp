@@ -216,3 +216,29 @@ TEST_F(gateway_test, PerBuyerLimitCountsAcrossOrders) {
 }
 
 }  // namespace fg::testing
+
+namespace fg::testing {
+
+// A batch may be far larger than any other body (1 MiB, not 64 KiB): 1000 SKUs in one request.
+TEST_F(gateway_test, ThousandSkuBatchFitsItsLargerBodyLimit) {
+    start(2);
+    http_client c(gw_->port());
+    nlohmann::json batch = {{"skus", nlohmann::json::array()}};
+    for (int i = 0; i < 1000; ++i) {
+        batch["skus"].push_back({{"sku_id", "bulk-" + std::to_string(i)},
+                                 {"name", "Bulk item " + std::to_string(i)},
+                                 {"price", {{"amount_minor", 100 + i}, {"currency", "CNY"}}},
+                                 {"stock", i}});
+    }
+    const std::string body = batch.dump();
+    ASSERT_GT(body.size(), 64u * 1024);
+    http_reply r = c.request("POST", "/v1/skus:batch", body, admin);
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+    EXPECT_EQ(r.json()["results"].size(), 1000u);
+    EXPECT_EQ(sku(c, "bulk-999")["available"], 999);
+    http_reply too_big =
+        c.request("POST", "/v1/orders", std::string(65 * 1024, ' '), {{"Idempotency-Key", "k"}});
+    EXPECT_EQ(too_big.status, 413);
+}
+
+}  // namespace fg::testing

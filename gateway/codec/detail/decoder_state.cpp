@@ -9,6 +9,9 @@ namespace fg::gateway::detail {
 namespace {
 
 constexpr std::size_t initial_capacity = 64 * 1024;
+// The On-Demand parser's argument is its *maximum* document size; it grows to it on demand.
+// The batch route takes up to 1 MiB, and the decoder refuses anything above 4 MiB itself.
+constexpr std::size_t document_bytes_max = 4 * 1024 * 1024;
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -100,7 +103,7 @@ decode_error body_error(std::uint16_t status, std::string_view reason, std::stri
 }  // namespace
 
 decoder_state::decoder_state(std::size_t nesting_depth_max)
-    : nesting_depth_max_(nesting_depth_max), parser_(initial_capacity) {
+    : nesting_depth_max_(nesting_depth_max), parser_(document_bytes_max) {
     // simdjson counts the document itself as a level: depth N admits N - 1 nested containers.
     if (validator_.allocate(initial_capacity, nesting_depth_max_ + 1) != simdjson::SUCCESS) {
         throw std::bad_alloc();  // start-up only (STYLE: exceptions at start-up)
