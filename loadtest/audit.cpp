@@ -68,13 +68,14 @@ void check_sku(audit_report& r, const ledger_totals& t, const sku_state& s, sku_
     const std::int64_t committed = s.held + s.sold;
     if (usage == sku_usage::exclusive && (committed < acked || committed > acked + unknown)) {
         fail(r, "A2 " + name + ": held + sold = " + std::to_string(committed) +
-                    " outside [acknowledged " + std::to_string(acked) + ", acknowledged + unknown " +
-                    std::to_string(acked + unknown) + "]");
+                    " outside [acknowledged " + std::to_string(acked) +
+                    ", acknowledged + unknown " + std::to_string(acked + unknown) + "]");
     }
     if (const auto it = t.sold_out_qty_min.find(s.sku); it != t.sold_out_qty_min.end()) {
         if (s.available >= it->second + unknown) {
-            fail(r, "A3 undersell " + name + ": refused sold_out for " + std::to_string(it->second) +
-                        " unit(s) but " + std::to_string(s.available) + " still available");
+            fail(r, "A3 undersell " + name + ": refused sold_out for " +
+                        std::to_string(it->second) + " unit(s) but " + std::to_string(s.available) +
+                        " still available");
         }
     }
 }
@@ -93,7 +94,8 @@ void check_keys(audit_report& r, const ledger& l, const std::string& key_prefix)
         std::string_view& first = order_of_key[a.order];
         if (first.empty()) first = id;
         if (first != id) {
-            fail(r, "A4 key " + key + ": two orders " + std::string(first) + " and " + std::string(id));
+            fail(r, "A4 key " + key + ": two orders " + std::string(first) + " and " +
+                        std::string(id));
         }
         const auto [it, fresh] = key_of_order.try_emplace(id, a.order);
         if (!fresh && it->second != a.order) {

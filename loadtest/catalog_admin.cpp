@@ -24,15 +24,17 @@ std::string batch_body(const workload& w, const std::string& sku_prefix, std::ui
 // Empty if every entry of the batch answered 200 or 201.
 std::string check_batch(const http_reply& r) {
     if (r.status != 200) {
-        return r.status == 0 ? r.error : "POST /v1/skus:batch answered " + std::to_string(r.status) + ": " + r.body;
+        return r.status == 0
+                   ? r.error
+                   : "POST /v1/skus:batch answered " + std::to_string(r.status) + ": " + r.body;
     }
     const json j = json::parse(r.body, nullptr, false);
     if (j.is_discarded() || !j.contains("results")) return "POST /v1/skus:batch: unreadable answer";
     for (const json& e : j.at("results")) {
         const int status = e.value("status", 0);
         if (status != 200 && status != 201) {
-            return "SKU " + e.value("sku_id", std::string("?")) + " refused: " + std::to_string(status) +
-                   " " + e.value("code", std::string());
+            return "SKU " + e.value("sku_id", std::string("?")) +
+                   " refused: " + std::to_string(status) + " " + e.value("code", std::string());
         }
     }
     return {};
@@ -44,7 +46,8 @@ std::string create_skus(admin_client& admin, const workload& w, const std::strin
     std::uint64_t batch = sku_batch_max;
     for (std::uint64_t first = 0; first < w.sku_count;) {
         const std::uint64_t end = std::min(w.sku_count, first + batch);
-        const http_reply r = admin.request("POST", "/v1/skus:batch", batch_body(w, sku_prefix, first, end));
+        const http_reply r =
+            admin.request("POST", "/v1/skus:batch", batch_body(w, sku_prefix, first, end));
         // The API promises 1 MiB for this route, but a gateway may enforce a smaller body limit:
         // halve the batch rather than give up.
         if (r.status == 413 && batch > 1) {
@@ -62,7 +65,8 @@ std::vector<sku_state> fetch_skus(admin_client& admin, const std::vector<std::ui
     std::vector<sku_state> out;
     out.reserve(skus.size());
     for (const std::uint32_t sku : skus) {
-        const http_reply r = admin.request("GET", "/v1/skus/" + sku_prefix + std::to_string(sku), "");
+        const http_reply r =
+            admin.request("GET", "/v1/skus/" + sku_prefix + std::to_string(sku), "");
         if (r.status == 0) {
             error = r.error;
             return out;

@@ -35,7 +35,8 @@ client_thread::client_thread(const client_config& cfg, unsigned thread_index)
     // ledger by reallocation instead cost about 4% of the client's CPU in profiles.
     std::uint64_t expected = ledger_reserve_max;
     if (cfg_.duration_ns != INT64_MAX) {
-        expected = static_cast<std::uint64_t>(static_cast<double>(cfg_.duration_ns) / 1e9 * ledger_reserve_per_s);
+        expected = static_cast<std::uint64_t>(static_cast<double>(cfg_.duration_ns) / 1e9 *
+                                              ledger_reserve_per_s);
     }
     expected = std::min({expected, cfg_.requests_max, ledger_reserve_max});
     ledger_.attempts.reserve(expected);

@@ -27,9 +27,9 @@ enum class loop_mode { closed, open };
 struct client_config {
     boost::asio::ip::tcp::endpoint endpoint;
     loop_mode mode = loop_mode::closed;
-    unsigned connections = 64;  // this thread's share
-    unsigned pipeline = 1;      // requests in flight per connection
-    double rate_per_s = 0;      // open loop: the whole run's rate
+    unsigned connections = 64;                // this thread's share
+    unsigned pipeline = 1;                    // requests in flight per connection
+    double rate_per_s = 0;                    // open loop: the whole run's rate
     std::uint64_t requests_max = UINT64_MAX;  // the whole run's bound
     std::int64_t duration_ns = INT64_MAX;     // no new request is due at or after this
     std::int64_t timeout_ns = 5'000'000'000;  // per request; then the connection is reset
@@ -88,8 +88,8 @@ class client_thread {
     std::vector<connection*> idle_;
     std::vector<std::uint32_t> due_;  // open loop: released, waiting for a connection (FIFO)
     std::size_t due_head_ = 0;
-    std::uint64_t issued_ = 0;        // requests this thread has issued
-    std::uint64_t in_flight_ = 0;     // issued and not yet finished
+    std::uint64_t issued_ = 0;     // requests this thread has issued
+    std::uint64_t in_flight_ = 0;  // issued and not yet finished
     bool stopping_ = false;
     std::string error_;
 };

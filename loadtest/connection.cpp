@@ -96,7 +96,8 @@ void connection::on_readable() {
     boost::system::error_code ec;
     std::size_t got = 0;
     for (;;) {
-        if (in_size_ == in_.size()) in_.resize(in_.size() * 2);  // one answer larger than the buffer
+        if (in_size_ == in_.size())
+            in_.resize(in_.size() * 2);  // one answer larger than the buffer
         const std::size_t room = in_.size() - in_size_;
         const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, room), ec);
         if (ec == asio::error::would_block) break;
@@ -123,7 +124,8 @@ unsigned connection::consume_responses() {
     std::size_t offset = 0;
     unsigned done = 0;
     while (offset < in_size_) {
-        const response_view r = parse_response(std::string_view(in_.data() + offset, in_size_ - offset));
+        const response_view r =
+            parse_response(std::string_view(in_.data() + offset, in_size_ - offset));
         if (r.result == response_view::state::incomplete) break;
         const bool unusable = r.result == response_view::state::malformed || flight_count_ == 0;
         if (!unusable) {
@@ -167,7 +169,8 @@ void connection::record(const response_view& r) {
     const std::string& prefix = owner_.config().format.sku_prefix;
     if (!sku.starts_with(prefix)) return;
     std::uint32_t index = 0;
-    if (std::from_chars(sku.data() + prefix.size(), sku.data() + sku.size(), index).ec != std::errc{}) {
+    if (std::from_chars(sku.data() + prefix.size(), sku.data() + sku.size(), index).ec !=
+        std::errc{}) {
         return;
     }
     const logical_order& o = book.orders[a.order];
@@ -205,23 +208,24 @@ void connection::shut() {
 }
 
 void connection::reconnect() {
-    socket_.async_connect(owner_.config().endpoint, [this, gen = generation_](boost::system::error_code ec) {
-        if (gen != generation_ || owner_.stopping()) return;
-        if (ec) {
+    socket_.async_connect(
+        owner_.config().endpoint, [this, gen = generation_](boost::system::error_code ec) {
+            if (gen != generation_ || owner_.stopping()) return;
+            if (ec) {
+                boost::system::error_code ignored;
+                socket_.close(ignored);
+                backoff_.expires_after(reconnect_backoff);
+                backoff_.async_wait([this, gen](boost::system::error_code wait_ec) {
+                    if (!wait_ec && gen == generation_ && !owner_.stopping()) reconnect();
+                });
+                return;
+            }
             boost::system::error_code ignored;
-            socket_.close(ignored);
-            backoff_.expires_after(reconnect_backoff);
-            backoff_.async_wait([this, gen](boost::system::error_code wait_ec) {
-                if (!wait_ec && gen == generation_ && !owner_.stopping()) reconnect();
-            });
-            return;
-        }
-        boost::system::error_code ignored;
-        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-        socket_.non_blocking(true, ignored);
-        connected_ = true;
-        start();
-    });
+            socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+            socket_.non_blocking(true, ignored);
+            connected_ = true;
+            start();
+        });
 }
 
 }  // namespace fg::loadtest

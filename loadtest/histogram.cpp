@@ -60,7 +60,8 @@ std::uint64_t histogram::value_at_percentile(double percentile) const {
     if (count_ == 0) return 0;
     percentile = std::clamp(percentile, 0.0, 100.0);
     // Rank of the value wanted, 1-based: the smallest value with at least this many at or below.
-    auto rank = static_cast<std::uint64_t>(std::ceil(percentile / 100.0 * static_cast<double>(count_)));
+    auto rank =
+        static_cast<std::uint64_t>(std::ceil(percentile / 100.0 * static_cast<double>(count_)));
     rank = std::clamp<std::uint64_t>(rank, 1, count_);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < counts_.size(); ++i) {

@@ -19,7 +19,8 @@ std::optional<http_target> parse_url(const std::string& url) {
         t.host = rest.substr(0, colon);
         t.port = rest.substr(colon + 1);
     }
-    if (t.host.empty() || t.port.empty() || t.port.find_first_not_of("0123456789") != std::string::npos) {
+    if (t.host.empty() || t.port.empty() ||
+        t.port.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
     return t;

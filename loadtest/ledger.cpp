@@ -36,16 +36,19 @@ std::string ledger::key(const logical_order& o, std::string_view key_prefix) con
 namespace {
 const char* outcome_name(outcome o) {
     switch (o) {
-        case outcome::acknowledged: return "acknowledged";
-        case outcome::refused: return "refused";
-        case outcome::unknown: return "unknown";
+        case outcome::acknowledged:
+            return "acknowledged";
+        case outcome::refused:
+            return "refused";
+        case outcome::unknown:
+            return "unknown";
     }
     return "?";
 }
 }  // namespace
 
-bool write_ledger_csv(const ledger& l, const std::filesystem::path& path, std::string_view key_prefix,
-                      std::string_view sku_prefix) {
+bool write_ledger_csv(const ledger& l, const std::filesystem::path& path,
+                      std::string_view key_prefix, std::string_view sku_prefix) {
     std::ofstream out(path);
     if (!out) return false;
     out << "idempotency_key,buyer,items,intended_us,sent_us,done_us,latency_us,status,outcome,code,"

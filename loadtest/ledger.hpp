@@ -39,12 +39,12 @@ inline constexpr std::size_t order_id_chars_max = 31;
 
 // One request on the wire.
 struct attempt {
-    std::uint32_t order = 0;  // index into ledger::orders
+    std::uint32_t order = 0;   // index into ledger::orders
     std::uint16_t status = 0;  // HTTP status, 0 when no answer arrived
     outcome result = outcome::unknown;
-    std::uint8_t code = 0;  // index into ledger::codes; 0 is "" (no code)
+    std::uint8_t code = 0;                    // index into ledger::codes; 0 is "" (no code)
     std::uint8_t fault_item = no_fault_item;  // which item a refusal's sku_id names
-    std::uint8_t late = 0;  // open loop: no connection was free at its intended time
+    std::uint8_t late = 0;         // open loop: no connection was free at its intended time
     std::int64_t intended_ns = 0;  // relative to the run's start
     std::int64_t sent_ns = -1;     // -1: never written to a socket
     std::int64_t done_ns = -1;     // -1: no answer
@@ -64,7 +64,7 @@ struct ledger {
 };
 
 // CSV: one row per attempt with its key, items, times in microseconds and answer.
-bool write_ledger_csv(const ledger& l, const std::filesystem::path& path, std::string_view key_prefix,
-                      std::string_view sku_prefix);
+bool write_ledger_csv(const ledger& l, const std::filesystem::path& path,
+                      std::string_view key_prefix, std::string_view sku_prefix);
 
 }  // namespace fg::loadtest

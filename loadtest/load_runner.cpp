@@ -12,7 +12,9 @@ namespace {
 double cpu_seconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
-    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    auto secs = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     return secs(u.ru_utime) + secs(u.ru_stime);
 }
 }  // namespace
@@ -41,7 +43,8 @@ load_output run_load(const client_config& base, unsigned threads) {
     for (auto& c : clients) out.book.merge(std::move(c->result()));
     std::int64_t last_ns = 0;
     for (const attempt& a : out.book.attempts) last_ns = std::max(last_ns, a.done_ns);
-    if (last_ns == 0) last_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
+    if (last_ns == 0)
+        last_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count();
     out.duration_s = static_cast<double>(last_ns) / 1e9;
     return out;
 }

@@ -55,7 +55,8 @@ std::string make_plan(const options& o, plan& p) {
     p.work = w.value;
     if (o.skus) p.work.sku_count = *o.skus;
     if (o.stock) p.work.stock = *o.stock;
-    if (p.work.items_max > p.work.sku_count) return "--skus is smaller than the workload's items per order";
+    if (p.work.items_max > p.work.sku_count)
+        return "--skus is smaller than the workload's items per order";
     const auto t = parse_url(o.url);
     if (!t) return "--url must look like http://HOST:PORT (paths go in --target-path)";
     p.target = *t;
@@ -65,11 +66,14 @@ std::string make_plan(const options& o, plan& p) {
         p.thresholds.push_back(*r.value);
     }
     if (p.opts.seed == 0) {
-        p.opts.seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) | 1;
+        p.opts.seed = static_cast<std::uint64_t>(
+                          std::chrono::system_clock::now().time_since_epoch().count()) |
+                      1;
     }
     // A run id from the seed: SKUs and keys of different runs never collide in one gateway.
     char run_id[16];
-    std::snprintf(run_id, sizeof run_id, "lt%06llx", static_cast<unsigned long long>(std::mt19937_64(p.opts.seed)() & 0xffffff));
+    std::snprintf(run_id, sizeof run_id, "lt%06llx",
+                  static_cast<unsigned long long>(std::mt19937_64(p.opts.seed)() & 0xffffff));
     p.sku_prefix = o.sku_prefix ? *o.sku_prefix : std::string(run_id) + "-" + p.work.sku_id_prefix;
     p.key_prefix = std::string(run_id) + "-k";
     return {};
@@ -114,9 +118,11 @@ std::vector<threshold_result> evaluate(const std::vector<threshold>& ts, const r
     std::vector<threshold_result> out;
     for (const threshold& t : ts) {
         const double v = t.measure(m);
-        const char* unit = t.what == threshold::metric::rps ? "req/s"
-                           : (t.what == threshold::metric::errors_pct || t.what == threshold::metric::late_pct) ? "%"
-                                                                                                            : "us";
+        const char* unit =
+            t.what == threshold::metric::rps ? "req/s"
+            : (t.what == threshold::metric::errors_pct || t.what == threshold::metric::late_pct)
+                ? "%"
+                : "us";
         out.push_back({t.text, v, unit, t.passes(v)});
     }
     return out;
@@ -131,7 +137,8 @@ int finish(const plan& p, run_summary& s, const ledger& book) {
     if (!p.opts.ledger_path.empty()) {
         const std::filesystem::path path(p.opts.ledger_path);
         std::error_code ignored;  // a missing parent shows up as the write failing below
-        if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ignored);
+        if (path.has_parent_path())
+            std::filesystem::create_directories(path.parent_path(), ignored);
         if (!write_ledger_csv(book, path, p.key_prefix, p.sku_prefix)) {
             return run_failed("cannot write the ledger to " + p.opts.ledger_path);
         }
@@ -149,11 +156,14 @@ int run(const plan& p) {
     if (!endpoint) return run_failed(error);
     admin_client admin(p.target, p.opts.admin_token);
     if (p.opts.setup) {
-        if (!p.opts.quiet) std::cerr << "setting up " << p.work.sku_count << " SKUs (" << p.sku_prefix << "*)\n";
-        if (auto e = create_skus(admin, p.work, p.sku_prefix); !e.empty()) return run_failed("setup: " + e);
+        if (!p.opts.quiet)
+            std::cerr << "setting up " << p.work.sku_count << " SKUs (" << p.sku_prefix << "*)\n";
+        if (auto e = create_skus(admin, p.work, p.sku_prefix); !e.empty())
+            return run_failed("setup: " + e);
     }
     std::unique_ptr<zipf_sampler> zipf;
-    if (p.work.choice == sku_choice::zipf) zipf = std::make_unique<zipf_sampler>(p.work.sku_count, p.work.zipf_s);
+    if (p.work.choice == sku_choice::zipf)
+        zipf = std::make_unique<zipf_sampler>(p.work.sku_count, p.work.zipf_s);
     load_output out = run_load(make_client_config(p, *endpoint, zipf.get()), p.opts.threads);
     if (!out.error.empty()) return run_failed(out.error);
 
@@ -172,8 +182,9 @@ int run(const plan& p) {
     if (p.opts.audit) {
         const auto states = fetch_skus(admin, touched_skus(out.book), p.sku_prefix, error);
         if (!error.empty()) return run_failed("audit: " + error);
-        s.audit = run_audit(out.book, states, p.opts.exclusive ? sku_usage::exclusive : sku_usage::shared,
-                            p.sku_prefix, p.key_prefix);
+        s.audit =
+            run_audit(out.book, states, p.opts.exclusive ? sku_usage::exclusive : sku_usage::shared,
+                      p.sku_prefix, p.key_prefix);
     }
     return finish(p, s, out.book);
 }

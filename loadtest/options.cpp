@@ -13,12 +13,18 @@ std::optional<std::int64_t> parse_duration_ns(const std::string& text) {
     if (r.ec != std::errc{} || value < 0) return std::nullopt;
     const std::string unit(r.ptr, end);
     double scale = 0;
-    if (unit.empty() || unit == "s") scale = 1e9;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "us") scale = 1e3;
-    else if (unit == "ns") scale = 1;
-    else if (unit == "m") scale = 60e9;
-    else return std::nullopt;
+    if (unit.empty() || unit == "s")
+        scale = 1e9;
+    else if (unit == "ms")
+        scale = 1e6;
+    else if (unit == "us")
+        scale = 1e3;
+    else if (unit == "ns")
+        scale = 1;
+    else if (unit == "m")
+        scale = 60e9;
+    else
+        return std::nullopt;
     return static_cast<std::int64_t>(value * scale);
 }
 
@@ -36,7 +42,8 @@ setter count_flag(unsigned options::*field, unsigned lo, unsigned hi) {
     return [=](options& o, const std::string& v) -> std::string {
         unsigned n = 0;
         if (!parse_number(v, n) || n < lo || n > hi) {
-            return "must be a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+            return "must be a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                   "]";
         }
         o.*field = n;
         return {};
@@ -60,14 +67,18 @@ setter text_flag(std::string options::*field) {
 }
 
 std::string set_mode(options& o, const std::string& v) {
-    if (v == "closed") o.mode = loop_mode::closed;
-    else if (v == "open") o.mode = loop_mode::open;
-    else return "must be closed or open";
+    if (v == "closed")
+        o.mode = loop_mode::closed;
+    else if (v == "open")
+        o.mode = loop_mode::open;
+    else
+        return "must be closed or open";
     return {};
 }
 
 std::string set_rate(options& o, const std::string& v) {
-    if (!parse_number(v, o.rate_per_s) || o.rate_per_s <= 0) return "must be a positive number per second";
+    if (!parse_number(v, o.rate_per_s) || o.rate_per_s <= 0)
+        return "must be a positive number per second";
     return {};
 }
 
@@ -131,9 +142,11 @@ const std::map<std::string, std::function<void(options&)>>& switch_flags() {
 
 std::string check(const options& o) {
     if (o.mode == loop_mode::open && o.rate_per_s <= 0) return "--mode open needs --rate R";
-    if (o.mode == loop_mode::closed && o.rate_per_s > 0) return "--rate applies to --mode open only";
+    if (o.mode == loop_mode::closed && o.rate_per_s > 0)
+        return "--rate applies to --mode open only";
     if (o.threads > o.connections) return "--threads must not exceed --connections";
-    if (o.target_path.empty() || o.target_path.front() != '/') return "--target-path must start with /";
+    if (o.target_path.empty() || o.target_path.front() != '/')
+        return "--target-path must start with /";
     return {};
 }
 

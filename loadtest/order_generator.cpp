@@ -23,7 +23,8 @@ order_generator::order_generator(const workload& w, const zipf_sampler* zipf, st
 
 std::uint32_t order_generator::pick_sku() {
     switch (workload_.choice) {
-        case sku_choice::hot: return 0;
+        case sku_choice::hot:
+            return 0;
         case sku_choice::uniform:
             return static_cast<std::uint32_t>(rng_() % workload_.sku_count);
         case sku_choice::zipf: {

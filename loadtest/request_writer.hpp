@@ -29,10 +29,10 @@ class request_writer {
  private:
     void build_body(const logical_order& o);
 
-    std::string head_;          // request line and fixed headers, up to the Idempotency-Key value
-    std::string sku_open_;      // {"sku_id":"<sku prefix>
-    std::string body_tail_;     // ],"payment_method":...}
-    std::string buyer_open_;    // {"buyer_id":"b
+    std::string head_;        // request line and fixed headers, up to the Idempotency-Key value
+    std::string sku_open_;    // {"sku_id":"<sku prefix>
+    std::string body_tail_;   // ],"payment_method":...}
+    std::string buyer_open_;  // {"buyer_id":"b
     std::string body_;
 };
 

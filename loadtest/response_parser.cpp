@@ -38,8 +38,8 @@ head_fields scan_headers(std::string_view headers) {
         headers.remove_prefix(eol == std::string_view::npos ? headers.size() : eol + 2);
         if (iequals_prefix(line, "content-length:")) {
             const std::string_view v = trim(line.substr(15));
-            f.has_length = std::from_chars(v.data(), v.data() + v.size(), f.content_length).ec ==
-                           std::errc{};
+            f.has_length =
+                std::from_chars(v.data(), v.data() + v.size(), f.content_length).ec == std::errc{};
         } else if (iequals_prefix(line, "connection:")) {
             f.close = iequals_prefix(trim(line.substr(11)), "close");
         } else if (iequals_prefix(line, "transfer-encoding:")) {

@@ -7,12 +7,14 @@ double run_metrics::error_pct() const {
 }
 
 double run_metrics::late_pct() const {
-    return issued == 0 ? 0.0 : 100.0 * static_cast<double>(late_sends) / static_cast<double>(issued);
+    return issued == 0 ? 0.0
+                       : 100.0 * static_cast<double>(late_sends) / static_cast<double>(issued);
 }
 
 namespace {
 
-void add_to_second(std::vector<per_second_row>& rows, std::vector<histogram>& hists, const attempt& a) {
+void add_to_second(std::vector<per_second_row>& rows, std::vector<histogram>& hists,
+                   const attempt& a) {
     auto row_at = [&](std::int64_t ns) -> per_second_row& {
         const auto s = static_cast<std::size_t>(ns / 1'000'000'000);
         while (rows.size() <= s) {
@@ -28,9 +30,12 @@ void add_to_second(std::vector<per_second_row>& rows, std::vector<histogram>& hi
     }
     per_second_row& r = row_at(a.done_ns);
     ++r.completed;
-    if (a.status >= 200 && a.status < 300) ++r.status_2xx;
-    else if (a.status >= 400 && a.status < 500) ++r.status_4xx;
-    else if (a.status >= 500) ++r.status_5xx;
+    if (a.status >= 200 && a.status < 300)
+        ++r.status_2xx;
+    else if (a.status >= 400 && a.status < 500)
+        ++r.status_4xx;
+    else if (a.status >= 500)
+        ++r.status_5xx;
     hists[r.second].record(static_cast<std::uint64_t>(a.done_ns - a.intended_ns) / 1000);
 }
 
@@ -50,9 +55,16 @@ run_metrics compute_metrics(const ledger& l, double duration_s, double cpu_s) {
         if (a.late) ++m.late_sends;
         ++m.by_status[a.done_ns >= 0 ? a.status : 0];
         switch (a.result) {
-            case outcome::acknowledged: ++m.acknowledged; break;
-            case outcome::refused: ++m.refused; ++m.by_code[l.codes[a.code]]; break;
-            case outcome::unknown: ++m.unknown; break;
+            case outcome::acknowledged:
+                ++m.acknowledged;
+                break;
+            case outcome::refused:
+                ++m.refused;
+                ++m.by_code[l.codes[a.code]];
+                break;
+            case outcome::unknown:
+                ++m.unknown;
+                break;
         }
         if (a.done_ns >= 0) {
             ++m.answered;

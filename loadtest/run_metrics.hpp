@@ -42,10 +42,14 @@ struct run_metrics {
     std::map<std::string, std::uint64_t> by_code;
     std::vector<per_second_row> per_second;
 
-    double throughput_rps() const { return duration_s > 0 ? static_cast<double>(answered) / duration_s : 0; }
+    double throughput_rps() const {
+        return duration_s > 0 ? static_cast<double>(answered) / duration_s : 0;
+    }
     double error_pct() const;
     double late_pct() const;
-    double requests_per_cpu_s() const { return cpu_s > 0 ? static_cast<double>(answered) / cpu_s : 0; }
+    double requests_per_cpu_s() const {
+        return cpu_s > 0 ? static_cast<double>(answered) / cpu_s : 0;
+    }
 };
 
 run_metrics compute_metrics(const ledger& l, double duration_s, double cpu_s);

@@ -9,9 +9,12 @@ namespace {
 
 std::string format_us(double us) {
     char buf[32];
-    if (us < 1000) std::snprintf(buf, sizeof buf, "%.0fus", us);
-    else if (us < 1e6) std::snprintf(buf, sizeof buf, "%.2fms", us / 1e3);
-    else std::snprintf(buf, sizeof buf, "%.2fs", us / 1e6);
+    if (us < 1000)
+        std::snprintf(buf, sizeof buf, "%.0fus", us);
+    else if (us < 1e6)
+        std::snprintf(buf, sizeof buf, "%.2fms", us / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%.2fs", us / 1e6);
     return buf;
 }
 
@@ -21,21 +24,23 @@ void print_latency(std::ostream& out, const histogram& h) {
     for (const double p : {50.0, 90.0, 99.0, 99.9}) {
         char label[16];
         std::snprintf(label, sizeof label, "%8.1f%%", p);
-        out << "    " << label << "  " << format_us(static_cast<double>(h.value_at_percentile(p))) << "\n";
+        out << "    " << label << "  " << format_us(static_cast<double>(h.value_at_percentile(p)))
+            << "\n";
     }
     out << "        max  " << format_us(static_cast<double>(h.max())) << "\n";
 }
 
 void print_counts(std::ostream& out, const run_metrics& m) {
-    out << "  Outcomes  acknowledged " << m.acknowledged << "  refused " << m.refused << "  unknown "
-        << m.unknown << "  (retries " << m.retries << ")\n  Status   ";
+    out << "  Outcomes  acknowledged " << m.acknowledged << "  refused " << m.refused
+        << "  unknown " << m.unknown << "  (retries " << m.retries << ")\n  Status   ";
     for (const auto& [status, n] : m.by_status) {
         out << "  " << (status == 0 ? std::string("none") : std::to_string(status)) << ": " << n;
     }
     out << "\n";
     if (!m.by_code.empty()) {
         out << "  Refusals ";
-        for (const auto& [code, n] : m.by_code) out << "  " << (code.empty() ? "(no code)" : code) << ": " << n;
+        for (const auto& [code, n] : m.by_code)
+            out << "  " << (code.empty() ? "(no code)" : code) << ": " << n;
         out << "\n";
     }
 }
@@ -72,8 +77,8 @@ void print_summary(std::ostream& out, const run_summary& s) {
     out << line;
     print_counts(out, m);
     if (s.mode == "open") out << "  Late sends " << m.late_sends << " (" << m.late_pct() << "%)\n";
-    std::snprintf(line, sizeof line, "  Client CPU %.3fs, %.0f requests per client CPU-second\n", m.cpu_s,
-                  m.requests_per_cpu_s());
+    std::snprintf(line, sizeof line, "  Client CPU %.3fs, %.0f requests per client CPU-second\n",
+                  m.cpu_s, m.requests_per_cpu_s());
     out << line;
     print_audit(out, s);
     for (const threshold_result& t : s.thresholds) {
@@ -84,32 +89,57 @@ void print_summary(std::ostream& out, const run_summary& s) {
 
 std::string summary_json(const run_summary& s) {
     const run_metrics& m = s.metrics;
-    nlohmann::json j = {
-        {"url", s.url}, {"workload", s.workload}, {"mode", s.mode}, {"rate_per_s", s.rate_per_s},
-        {"connections", s.connections}, {"threads", s.threads}, {"pipeline", s.pipeline},
-        {"seed", s.seed}, {"sku_prefix", s.sku_prefix}, {"stock_total", s.stock_total},
-        {"duration_s", m.duration_s}, {"requests", m.sent}, {"issued", m.issued},
-        {"answered", m.answered}, {"acknowledged", m.acknowledged}, {"refused", m.refused},
-        {"unknown", m.unknown}, {"retries", m.retries}, {"late_sends", m.late_sends},
-        {"throughput_rps", m.throughput_rps()}, {"client_cpu_s", m.cpu_s},
-        {"requests_per_client_cpu_s", m.requests_per_cpu_s()}, {"error_pct", m.error_pct()}};
+    nlohmann::json j = {{"url", s.url},
+                        {"workload", s.workload},
+                        {"mode", s.mode},
+                        {"rate_per_s", s.rate_per_s},
+                        {"connections", s.connections},
+                        {"threads", s.threads},
+                        {"pipeline", s.pipeline},
+                        {"seed", s.seed},
+                        {"sku_prefix", s.sku_prefix},
+                        {"stock_total", s.stock_total},
+                        {"duration_s", m.duration_s},
+                        {"requests", m.sent},
+                        {"issued", m.issued},
+                        {"answered", m.answered},
+                        {"acknowledged", m.acknowledged},
+                        {"refused", m.refused},
+                        {"unknown", m.unknown},
+                        {"retries", m.retries},
+                        {"late_sends", m.late_sends},
+                        {"throughput_rps", m.throughput_rps()},
+                        {"client_cpu_s", m.cpu_s},
+                        {"requests_per_client_cpu_s", m.requests_per_cpu_s()},
+                        {"error_pct", m.error_pct()}};
     const histogram& h = m.latency;
-    j["latency_us"] = {{"p50", h.value_at_percentile(50)}, {"p90", h.value_at_percentile(90)},
-                       {"p99", h.value_at_percentile(99)}, {"p99_9", h.value_at_percentile(99.9)},
-                       {"max", h.max()}, {"min", h.min()}, {"mean", h.mean()}, {"stddev", h.stddev()}};
-    for (const auto& [status, n] : m.by_status) j["status"][status == 0 ? "none" : std::to_string(status)] = n;
+    j["latency_us"] = {{"p50", h.value_at_percentile(50)},
+                       {"p90", h.value_at_percentile(90)},
+                       {"p99", h.value_at_percentile(99)},
+                       {"p99_9", h.value_at_percentile(99.9)},
+                       {"max", h.max()},
+                       {"min", h.min()},
+                       {"mean", h.mean()},
+                       {"stddev", h.stddev()}};
+    for (const auto& [status, n] : m.by_status)
+        j["status"][status == 0 ? "none" : std::to_string(status)] = n;
     j["refusal_codes"] = nlohmann::json::object();
     for (const auto& [code, n] : m.by_code) j["refusal_codes"][code.empty() ? "(none)" : code] = n;
     if (s.audit) {
-        j["audit"] = {{"passed", s.audit->passed()}, {"failure_count", s.audit->failure_count},
-                      {"failures", s.audit->failures}, {"skus_checked", s.audit->skus_checked},
+        j["audit"] = {{"passed", s.audit->passed()},
+                      {"failure_count", s.audit->failure_count},
+                      {"failures", s.audit->failures},
+                      {"skus_checked", s.audit->skus_checked},
                       {"keys_checked", s.audit->keys_checked}};
     } else {
         j["audit"] = nullptr;
     }
     j["thresholds"] = nlohmann::json::array();
     for (const threshold_result& t : s.thresholds) {
-        j["thresholds"].push_back({{"threshold", t.text}, {"measured", t.measured}, {"unit", t.unit}, {"passed", t.passed}});
+        j["thresholds"].push_back({{"threshold", t.text},
+                                   {"measured", t.measured},
+                                   {"unit", t.unit},
+                                   {"passed", t.passed}});
     }
     return j.dump(2);
 }

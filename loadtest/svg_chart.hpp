@@ -11,7 +11,7 @@ namespace fg::loadtest {
 
 struct chart_series {
     std::string name;
-    std::string colour;  // CSS colour
+    std::string colour;                             // CSS colour
     std::vector<std::pair<double, double>> points;  // (x, y)
 };
 
@@ -27,7 +27,8 @@ struct line_chart {
 
 std::string render_svg(const line_chart& c);
 // Bars: (label, value); the value is printed beside each bar.
-std::string render_bar_svg(const std::string& title, const std::vector<std::pair<std::string, double>>& bars);
+std::string render_bar_svg(const std::string& title,
+                           const std::vector<std::pair<std::string, double>>& bars);
 
 // Text for an HTML/SVG text node: &, <, >, " escaped.
 std::string escape_xml(const std::string& s);

@@ -22,11 +22,16 @@ std::optional<split> split_at_operator(const std::string& t) {
 }
 
 bool parse_metric(const std::string& lhs, threshold& t) {
-    if (lhs == "max") t.what = threshold::metric::max;
-    else if (lhs == "mean") t.what = threshold::metric::mean;
-    else if (lhs == "errors") t.what = threshold::metric::errors_pct;
-    else if (lhs == "late") t.what = threshold::metric::late_pct;
-    else if (lhs == "rps") t.what = threshold::metric::rps;
+    if (lhs == "max")
+        t.what = threshold::metric::max;
+    else if (lhs == "mean")
+        t.what = threshold::metric::mean;
+    else if (lhs == "errors")
+        t.what = threshold::metric::errors_pct;
+    else if (lhs == "late")
+        t.what = threshold::metric::late_pct;
+    else if (lhs == "rps")
+        t.what = threshold::metric::rps;
     else if (lhs.size() > 1 && lhs[0] == 'p') {
         const auto r = std::from_chars(lhs.data() + 1, lhs.data() + lhs.size(), t.percentile);
         if (r.ec != std::errc{} || r.ptr != lhs.data() + lhs.size() || t.percentile < 0 ||
@@ -79,30 +84,41 @@ threshold_parse parse_threshold(const std::string& text) {
            : s->op == ">"  ? threshold::comparison::greater
                            : threshold::comparison::greater_equal;
     if (!parse_limit(s->rhs, t)) {
-        return {std::nullopt, "threshold '" + text + "': bad limit '" + s->rhs +
-                                  "' (latency with a unit like 2ms, errors/late in %, rps a number)"};
+        return {std::nullopt,
+                "threshold '" + text + "': bad limit '" + s->rhs +
+                    "' (latency with a unit like 2ms, errors/late in %, rps a number)"};
     }
     return {t, {}};
 }
 
 double threshold::measure(const run_metrics& m) const {
     switch (what) {
-        case metric::percentile: return static_cast<double>(m.latency.value_at_percentile(percentile));
-        case metric::max: return static_cast<double>(m.latency.max());
-        case metric::mean: return m.latency.mean();
-        case metric::errors_pct: return m.error_pct();
-        case metric::late_pct: return m.late_pct();
-        case metric::rps: return m.throughput_rps();
+        case metric::percentile:
+            return static_cast<double>(m.latency.value_at_percentile(percentile));
+        case metric::max:
+            return static_cast<double>(m.latency.max());
+        case metric::mean:
+            return m.latency.mean();
+        case metric::errors_pct:
+            return m.error_pct();
+        case metric::late_pct:
+            return m.late_pct();
+        case metric::rps:
+            return m.throughput_rps();
     }
     return 0;
 }
 
 bool threshold::passes(double measured) const {
     switch (op) {
-        case comparison::less: return measured < limit;
-        case comparison::less_equal: return measured <= limit;
-        case comparison::greater: return measured > limit;
-        case comparison::greater_equal: return measured >= limit;
+        case comparison::less:
+            return measured < limit;
+        case comparison::less_equal:
+            return measured <= limit;
+        case comparison::greater:
+            return measured > limit;
+        case comparison::greater_equal:
+            return measured >= limit;
     }
     return false;
 }

@@ -36,7 +36,8 @@ std::string check(const workload& w) {
     if (w.sku_count == 0) return "skus.count must be at least 1";
     if (w.stock < 0) return "skus.stock must not be negative";
     if (w.items_min < 1 || w.items_min > w.items_max || w.items_max > items_per_order_max) {
-        return "items_per_order must satisfy 1 <= min <= max <= " + std::to_string(items_per_order_max);
+        return "items_per_order must satisfy 1 <= min <= max <= " +
+               std::to_string(items_per_order_max);
     }
     if (w.items_max > w.sku_count) return "items_per_order.max exceeds skus.count";
     if (w.qty_min < 1 || w.qty_min > w.qty_max || w.qty_max > 10000) {

@@ -52,7 +52,8 @@ class audit_ledger {
 };
 
 sku_state state(std::uint32_t sku, std::int64_t stock, std::int64_t available, std::int64_t held) {
-    return {.sku = sku, .found = true, .stock = stock, .available = available, .held = held, .sold = 0};
+    return {
+        .sku = sku, .found = true, .stock = stock, .available = available, .held = held, .sold = 0};
 }
 
 TEST(Audit, CleanSellOutPasses) {

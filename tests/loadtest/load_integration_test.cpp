@@ -34,9 +34,10 @@ class load_integration : public ::testing::Test {
 
     load_run load(const std::string& args) {
         const std::filesystem::path log = out_.path() / "stdout.txt";
-        const std::string cmd = "FLASHGATE_ADMIN_TOKEN=test-admin-token " + std::string(FG_LOAD_BINARY) +
-                                " --url http://127.0.0.1:" + std::to_string(gw_->port()) + " " + args + " > " +
-                                log.string() + " 2>&1";
+        const std::string cmd = "FLASHGATE_ADMIN_TOKEN=test-admin-token " +
+                                std::string(FG_LOAD_BINARY) +
+                                " --url http://127.0.0.1:" + std::to_string(gw_->port()) + " " +
+                                args + " > " + log.string() + " 2>&1";
         const int status = std::system(cmd.c_str());
         load_run r;
         r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -68,8 +69,9 @@ class load_integration : public ::testing::Test {
 
 TEST_F(load_integration, ClosedLoopFlashSaleSellsOutExactlyAndPassesAudit) {
     const auto dir = report_dir("closed");
-    const load_run r = load("--workload flash_sale --stock 300 --requests 1200 --connections 32 --out " + dir.string() +
-                            " --ledger " + (dir / "ledger.csv").string());
+    const load_run r =
+        load("--workload flash_sale --stock 300 --requests 1200 --connections 32 --out " +
+             dir.string() + " --ledger " + (dir / "ledger.csv").string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("Audit: PASSED"), std::string::npos) << r.output;
     expect_all_files(dir);
@@ -86,7 +88,8 @@ TEST_F(load_integration, ClosedLoopFlashSaleSellsOutExactlyAndPassesAudit) {
 TEST_F(load_integration, OpenLoopFlashSaleSellsOutExactly) {
     const auto dir = report_dir("open");
     const load_run r =
-        load("--workload flash_sale --stock 200 --mode open --rate 400 --requests 600 --out " + dir.string());
+        load("--workload flash_sale --stock 200 --mode open --rate 400 --requests 600 --out " +
+             dir.string());
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("Late sends"), std::string::npos) << r.output;
     expect_all_files(dir);
@@ -98,7 +101,8 @@ TEST_F(load_integration, OpenLoopFlashSaleSellsOutExactly) {
 }
 
 TEST_F(load_integration, RetriesKeepOneOrderPerKeyInBothLoops) {
-    for (const std::string mode : {"--mode closed --requests 1500", "--mode open --rate 500 --duration 2s"}) {
+    for (const std::string mode :
+         {"--mode closed --requests 1500", "--mode open --rate 500 --duration 2s"}) {
         const auto dir = report_dir(mode.substr(7, 4));
         const load_run r = load("--workload retries --skus 50 " + mode + " --out " + dir.string());
         ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -1,7 +1,6 @@
-#include "loadtest/open_loop_schedule.hpp"
-
 #include <gtest/gtest.h>
 
+#include "loadtest/open_loop_schedule.hpp"
 #include "loadtest/zipf_sampler.hpp"
 
 namespace fg::loadtest {
@@ -13,7 +12,8 @@ TEST(OpenLoopSchedule, IntendedTimesAreExactlyOneOverRateApart) {
         const auto period_ns = static_cast<std::int64_t>(1e9 / rate);
         EXPECT_EQ(s.intended_ns(0), 0);
         for (std::uint64_t i = 1; i < 100000; ++i) {
-            ASSERT_EQ(s.intended_ns(i) - s.intended_ns(i - 1), period_ns) << "rate " << rate << " i " << i;
+            ASSERT_EQ(s.intended_ns(i) - s.intended_ns(i - 1), period_ns)
+                << "rate " << rate << " i " << i;
         }
     }
 }

@@ -38,7 +38,8 @@ TEST(Threshold, ParsesLatencyErrorAndRateForms) {
 }
 
 TEST(Threshold, RefusesMalformedExpressions) {
-    for (const char* bad : {"p99", "p99<2", "p101<1ms", "q99<1ms", "errors<1", "rps>fast", "<1ms", "p99<2parsecs"}) {
+    for (const char* bad :
+         {"p99", "p99<2", "p101<1ms", "q99<1ms", "errors<1", "rps>fast", "<1ms", "p99<2parsecs"}) {
         EXPECT_FALSE(parse_threshold(bad).value) << bad;
     }
 }
@@ -69,7 +70,8 @@ TEST(Options, DefaultsAndUsageErrors) {
     EXPECT_FALSE(parse_options({"--connections", "0"}, nullptr, nullptr).error.empty());
     EXPECT_FALSE(parse_options({"--duration"}, nullptr, nullptr).error.empty());
     EXPECT_FALSE(parse_options({"--what"}, nullptr, nullptr).error.empty());
-    const parse_result open = parse_options({"--mode=open", "--rate", "500", "--requests", "10"}, "adm", nullptr);
+    const parse_result open =
+        parse_options({"--mode=open", "--rate", "500", "--requests", "10"}, "adm", nullptr);
     ASSERT_TRUE(open.error.empty()) << open.error;
     EXPECT_EQ(open.value.admin_token, "adm");
     EXPECT_FALSE(open.value.duration_ns);  // --requests alone bounds the run

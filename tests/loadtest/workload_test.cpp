@@ -43,16 +43,19 @@ TEST(Workload, RefusesBadDocuments) {
     EXPECT_FALSE(parse_workload("{").error.empty());
     EXPECT_FALSE(parse_workload(R"({"name":"x"})").error.empty());
     EXPECT_FALSE(parse_workload(R"({"name":"x","skus":{"count":0}})").error.empty());
-    EXPECT_FALSE(parse_workload(R"({"name":"x","skus":{"count":3},"sku_choice":"bogus"})").error.empty());
     EXPECT_FALSE(
-        parse_workload(R"({"name":"x","skus":{"count":3},"items_per_order":{"min":1,"max":5}})").error.empty());
+        parse_workload(R"({"name":"x","skus":{"count":3},"sku_choice":"bogus"})").error.empty());
+    EXPECT_FALSE(
+        parse_workload(R"({"name":"x","skus":{"count":3},"items_per_order":{"min":1,"max":5}})")
+            .error.empty());
     EXPECT_TRUE(parse_workload(R"({"name":"x","skus":{"count":3}})").error.empty());
 }
 
 TEST(OrderGenerator, OrdersHaveDistinctSkusInRangeAndRetriesReuseKeys) {
-    workload w = parse_workload(R"({"name":"x","skus":{"count":10},"items_per_order":{"min":1,"max":5},
+    workload w =
+        parse_workload(R"({"name":"x","skus":{"count":10},"items_per_order":{"min":1,"max":5},
         "qty":{"min":1,"max":3},"sku_choice":"uniform","retry_fraction":0.3})")
-                     .value;
+            .value;
     order_generator gen(w, nullptr, 42, 0, 1);
     ledger l;
     unsigned retries = 0;
