@@ -115,6 +115,10 @@ def cmd_fgstate(args):
     m = re.search(rb"^flashgate_orders_accepted_total (\d+)", data, re.M)
     if m:
         out["accepted"] = int(m.group(1))
+    for name in ("log_batches_total", "log_records_total", "log_fsync_seconds_total"):
+        m = re.search(rb"^flashgate_" + name.encode() + rb" ([0-9.eE+-]+)", data, re.M)
+        if m:
+            out[name] = float(m.group(1))
     c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
     for sku in skus:
         c.request("GET", f"/v1/skus/{sku}")
@@ -277,6 +281,13 @@ def cmd_record(args):
             valid = False
             notes.append(f"orders accepted grew by {acc}, wrk saw {ok} 2xx (+ up to {unk} unknown)")
         rec["checked"] = True
+        if a.get("log_batches_total") is not None and b.get("log_batches_total") is not None:
+            nb = a["log_batches_total"] - b["log_batches_total"]
+            nr = a["log_records_total"] - b["log_records_total"]
+            rec["log_batches"] = nb
+            if nb > 0:
+                rec["records_per_fsync"] = nr / nb
+                rec["fsync_ms_mean"] = (a["log_fsync_seconds_total"] - b["log_fsync_seconds_total"]) * 1000 / nb
     if "valid" not in rec:
         rec["valid"] = valid
     if notes:
@@ -455,6 +466,9 @@ def cmd_report(args):
             for g, v in (r.get("server_us_per_req_by") or {}).items():
                 by.setdefault(g, []).append(v)
         split = ", ".join(f"{g} {med(v):.1f}" for g, v in by.items()) if len(by) > 1 else ""
+        if vals(rs, "records_per_fsync"):
+            split = (f"{f_range(vals(rs, 'records_per_fsync'))} records per fdatasync, "
+                     f"fdatasync {f_range(vals(rs, 'fsync_ms_mean'), 2)} ms")
         non2xx = sum(r.get("non2xx", 0) for r in rs)
         p(f"| {label} | {f_range(vals(rs, 'rps'))} | {non2xx} | "
           f"{f_range(vals(rs, 'p50_us'), 2, 0.001)} | {f_range(vals(rs, 'p99_us'), 2, 0.001)} | "
@@ -502,8 +516,8 @@ def cmd_report(args):
         p(f"Setting up the SKUs took {meta.get('mkskus', '?')}.")
         p("")
         p("| shape | conns | orders/s | non-2xx | p50 ms | p99 ms | p99.9 ms | server CPU µs/order | "
-          "wrk CPU µs/req | valid |")
-        p("|---|---|---|---|---|---|---|---|---|---|")
+          "wrk CPU µs/req | records/fdatasync | valid |")
+        p("|---|---|---|---|---|---|---|---|---|---|---|")
         for label, rs in (("hot SKU, 1 item", sh_hot), (f"uniform over {meta['uniform_skus']:,}, 1 item", sh_uni),
                           ("5 items across SKUs", sh_mul), ("hot SKU, 1 item", sh_big)):
             if not rs:
@@ -512,7 +526,7 @@ def cmd_report(args):
               f"{sum(r.get('non2xx', 0) for r in rs)} | {f_range(vals(rs, 'p50_us'), 2, 0.001)} | "
               f"{f_range(vals(rs, 'p99_us'), 2, 0.001)} | {f_range(vals(rs, 'p999_us'), 2, 0.001)} | "
               f"{f_range(vals(rs, 'server_us_per_req'), 1)} | {f_range(vals(rs, 'client_us_per_req'), 1)} | "
-              f"{'yes' if all_valid(rs) else 'NO'} |")
+              f"{f_range(vals(rs, 'records_per_fsync'))} | {'yes' if all_valid(rs) else 'NO'} |")
         p("")
 
     p("## Correctness checks (flashgate)")
