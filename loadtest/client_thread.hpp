@@ -1,12 +1,12 @@
 #pragma once
 
-// One client thread: its own io_context, its share of the connections, its own ledger. Closed
+// One client thread: its own epoll loop, its share of the connections, its own ledger. Closed
 // loop: every connection keeps `pipeline` requests in flight. Open loop: a timer releases requests
 // at their intended times to whichever connection has room; the rest wait, counted as late.
+// The loop is raw epoll plus two timerfds (arrivals, the 50 ms ticker) rather than an Asio
+// io_context: see connection.hpp for why.
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -54,27 +54,31 @@ class client_thread {
     ledger& result() { return ledger_; }
     const std::string& error() const { return error_; }
 
-    // For connections: the next attempt to send now, or -1.
-    std::int64_t next_attempt();
+    // For connections: the next attempt to send at `now_ns`, or -1.
+    std::int64_t next_attempt(std::int64_t now_ns);
     void mark_idle(connection* c);
     void on_finished(unsigned n);  // n attempts left flight (answered or failed)
     std::int64_t now_ns() const;
     bool stopping() const { return stopping_; }
-    boost::asio::io_context& io() { return io_; }
+    int epoll_fd() const { return epoll_fd_; }
     const client_config& config() const { return cfg_; }
     request_writer& writer() { return writer_; }
     ledger& book() { return ledger_; }
 
  private:
     void arm_open_loop_timer();
+    void on_arrivals();
     void release_due();
     void dispatch_due();
-    void arm_ticker();
+    void on_tick();
+    void poll_once();
     void begin_stop();
     void check_done();
     bool may_issue(std::int64_t intended_ns) const;
 
-    boost::asio::io_context io_;  // declared first: outlives the sockets and timers below
+    int epoll_fd_ = -1;     // the connections' sockets and both timers
+    int arrivals_fd_ = -1;  // timerfd, open loop: the next intended send time
+    int ticker_fd_ = -1;    // timerfd: timeouts, reconnect back-off, the end of the run
     client_config cfg_;
     unsigned index_;
     std::chrono::steady_clock::time_point start_;
@@ -82,8 +86,6 @@ class client_thread {
     order_generator orders_;
     request_writer writer_;
     open_loop_schedule schedule_;
-    boost::asio::steady_timer arrivals_;
-    boost::asio::steady_timer ticker_;
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> idle_;
     std::vector<std::uint32_t> due_;  // open loop: released, waiting for a connection (FIFO)

@@ -1,7 +1,14 @@
 #include "loadtest/connection.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -9,118 +16,152 @@
 
 namespace fg::loadtest {
 
-namespace asio = boost::asio;
-
 namespace {
 constexpr std::size_t read_buffer_bytes = 16 * 1024;
-constexpr auto reconnect_backoff = std::chrono::milliseconds(100);
+constexpr std::size_t write_buffer_bytes = 4096;
+constexpr std::int64_t reconnect_backoff_ns = 100'000'000;
+
+// `type_flags`: SOCK_NONBLOCK for the run's reconnects, 0 for the blocking set-up connect.
+int open_socket(const sockaddr* addr, int type_flags) {
+    const int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | type_flags, 0);
+    if (fd < 0) return -1;
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
 }  // namespace
 
-connection::connection(client_thread& owner)
-    : owner_(owner),
-      socket_(owner.io()),
-      backoff_(owner.io()),
-      in_(read_buffer_bytes),
-      flight_(owner.config().pipeline) {
-    out_.reserve(4096);
-    pending_.reserve(4096);
+connection::connection(client_thread& owner, std::uint32_t index)
+    : owner_(owner), index_(index), in_(read_buffer_bytes), flight_(owner.config().pipeline) {
+    out_.reserve(write_buffer_bytes);
 }
 
-boost::system::error_code connection::connect_blocking() {
-    boost::system::error_code ec;
-    socket_.connect(owner_.config().endpoint, ec);
-    if (!ec) {
-        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-        if (!ec) socket_.non_blocking(true, ec);
-        connected_ = !ec;
-    }
-    return ec;
+connection::~connection() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+int connection::connect_blocking() {
+    const auto& ep = owner_.config().endpoint;
+    fd_ = open_socket(ep.data(), 0);
+    if (fd_ < 0) return errno;
+    if (::connect(fd_, ep.data(), static_cast<socklen_t>(ep.size())) != 0) return errno;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0) return errno;
+    state_ = link::open;
+    return 0;
 }
 
 void connection::start() {
-    read();
-    pump();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag();
+    ::epoll_ctl(owner_.epoll_fd(), EPOLL_CTL_ADD, fd_, &ev);
+    want_write_ = false;
+    pump(owner_.now_ns());
 }
 
-void connection::pump() {
-    if (!connected_) return;
+void connection::watch(std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tag();
+    ::epoll_ctl(owner_.epoll_fd(), EPOLL_CTL_MOD, fd_, &ev);
+}
+
+void connection::pump(std::int64_t now_ns) {
+    if (state_ != link::open) return;
     ledger& book = owner_.book();
-    while (flight_count_ < flight_.size()) {
-        const std::int64_t id = owner_.next_attempt();
+    const std::size_t depth = flight_.size();
+    while (flight_count_ < depth) {
+        const std::int64_t id = owner_.next_attempt(now_ns);
         if (id < 0) break;
         attempt& a = book.attempts[static_cast<std::size_t>(id)];
-        a.sent_ns = owner_.now_ns();
-        owner_.writer().append(pending_, book.orders[a.order]);
-        flight_[(flight_head_ + flight_count_) % flight_.size()] = static_cast<std::uint32_t>(id);
+        a.sent_ns = now_ns;
+        owner_.writer().append(out_, book.orders[a.order]);
+        std::size_t slot = flight_head_ + flight_count_;
+        if (slot >= depth) slot -= depth;
+        flight_[slot] = static_cast<std::uint32_t>(id);
         ++flight_count_;
     }
-    if (flight_count_ < flight_.size()) owner_.mark_idle(this);
-    if (!writing_ && !pending_.empty()) write_pending();
+    if (flight_count_ < depth) owner_.mark_idle(this);
+    if (!want_write_ && out_.size() > out_sent_) flush();
 }
 
-void connection::write_pending() {
-    // Try the write in place first: it nearly always completes at once, and skipping the
-    // asynchronous path saves a trip through the scheduler per request.
-    boost::system::error_code ec;
-    const std::size_t n = socket_.write_some(asio::buffer(pending_), ec);
-    if (ec && ec != asio::error::would_block) return fail();
-    if (!ec && n == pending_.size()) {
-        pending_.clear();
-        return;
+void connection::flush() {
+    // Straight from the formatted bytes; EPOLLOUT is watched only while the socket pushes back.
+    while (out_sent_ < out_.size()) {
+        const ssize_t n =
+            ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) return fail();
+            if (!want_write_) {
+                want_write_ = true;
+                watch(EPOLLIN | EPOLLOUT);
+            }
+            return;
+        }
+        out_sent_ += static_cast<std::size_t>(n);
     }
-    out_.assign(pending_, ec ? 0 : n);
-    pending_.clear();
-    writing_ = true;
-    asio::async_write(socket_, asio::buffer(out_),
-                      [this, gen = generation_](boost::system::error_code wec, std::size_t) {
-                          if (gen != generation_) return;
-                          writing_ = false;
-                          if (wec) return fail();
-                          if (!pending_.empty()) write_pending();
-                      });
+    out_.clear();
+    out_sent_ = 0;
+    if (want_write_) {
+        want_write_ = false;
+        watch(EPOLLIN);
+    }
 }
 
-void connection::read() {
-    // Wait for readability, then read without blocking: async_read_some would first try a
-    // speculative recv right after the request went out, which almost always finds nothing and
-    // cost one wasted syscall per request (about 0.9 recv per request in profiles).
-    socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                       [this, gen = generation_](boost::system::error_code ec) {
-                           if (gen != generation_) return;
-                           if (ec) return fail();
-                           on_readable();
-                       });
+void connection::on_event(std::uint32_t events) {
+    if (state_ == link::connecting) return on_connected();
+    if (state_ != link::open) return;
+    if ((events & EPOLLOUT) != 0) {
+        const std::uint32_t gen = generation_;
+        flush();
+        if (gen != generation_) return;
+    }
+    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) on_readable();
 }
 
 void connection::on_readable() {
-    boost::system::error_code ec;
     std::size_t got = 0;
+    bool closed = false;
     for (;;) {
-        if (in_size_ == in_.size())
-            in_.resize(in_.size() * 2);  // one answer larger than the buffer
+        if (in_size_ == in_.size()) in_.resize(in_.size() * 2);  // one answer larger than it
         const std::size_t room = in_.size() - in_size_;
-        const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_size_, room), ec);
-        if (ec == asio::error::would_block) break;
-        if (ec) return fail();
-        in_size_ += n;
-        got += n;
-        if (n < room) break;  // drained: the next arrival is a new readiness edge
+        const ssize_t n = ::recv(fd_, in_.data() + in_size_, room, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            closed = true;
+            break;
+        }
+        if (n == 0) {
+            closed = true;
+            break;
+        }
+        in_size_ += static_cast<std::size_t>(n);
+        got += static_cast<std::size_t>(n);
+        // Level-triggered: what is left (if anything) wakes the next epoll_wait.
+        if (static_cast<std::size_t>(n) < room) break;
     }
-    if (got == 0) return read();
-    on_read();
-}
-
-void connection::on_read() {
-    const std::uint64_t gen = generation_;
-    const unsigned done = consume_responses();
-    if (gen != generation_) return;  // a malformed or closing answer reset the connection
-    pump();
-    read();
+    const std::uint32_t gen = generation_;
+    unsigned done = 0;
+    if (got > 0) {
+        // One clock read per arrival: the answers framed from it all arrived now, and in closed
+        // loop the requests that replace them are sent now.
+        const std::int64_t now = owner_.now_ns();
+        done = consume_responses(now);
+        if (gen != generation_) return;  // a malformed or closing answer reset the connection
+        if (!closed) pump(now);
+    }
+    if (closed && gen == generation_) {
+        if (done > 0) owner_.on_finished(done);
+        return fail();
+    }
     // Last: this may end the run and close every connection, this one included.
     if (done > 0) owner_.on_finished(done);
 }
 
-unsigned connection::consume_responses() {
+unsigned connection::consume_responses(std::int64_t now_ns) {
     std::size_t offset = 0;
     unsigned done = 0;
     while (offset < in_size_) {
@@ -129,13 +170,13 @@ unsigned connection::consume_responses() {
         if (r.result == response_view::state::incomplete) break;
         const bool unusable = r.result == response_view::state::malformed || flight_count_ == 0;
         if (!unusable) {
-            record(r);
+            record(r, now_ns);
             ++done;
             offset += r.size;
         }
         if (unusable || r.connection_close) {
-            if (done > 0) owner_.on_finished(done);
             fail();
+            if (done > 0) owner_.on_finished(done);
             return 0;
         }
     }
@@ -146,12 +187,12 @@ unsigned connection::consume_responses() {
     return done;
 }
 
-void connection::record(const response_view& r) {
+void connection::record(const response_view& r, std::int64_t now_ns) {
     ledger& book = owner_.book();
     attempt& a = book.attempts[flight_[flight_head_]];
-    flight_head_ = (flight_head_ + 1) % flight_.size();
+    if (++flight_head_ == flight_.size()) flight_head_ = 0;
     --flight_count_;
-    a.done_ns = owner_.now_ns();
+    a.done_ns = now_ns;
     a.status = static_cast<std::uint16_t>(r.status);
     if (r.status == 200 || r.status == 201) {
         a.result = outcome::acknowledged;
@@ -179,7 +220,11 @@ void connection::record(const response_view& r) {
     }
 }
 
-void connection::check_timeout(std::int64_t now_ns) {
+void connection::on_tick(std::int64_t now_ns) {
+    if (state_ == link::backoff) {
+        if (now_ns >= retry_at_ns_ && !owner_.stopping()) reconnect();
+        return;
+    }
     if (flight_count_ == 0) return;
     const attempt& oldest = owner_.book().attempts[flight_[flight_head_]];
     if (now_ns - oldest.sent_ns > owner_.config().timeout_ns) fail();
@@ -197,35 +242,45 @@ void connection::fail() {
 
 void connection::shut() {
     ++generation_;
-    connected_ = false;
-    writing_ = false;
+    state_ = link::closed;
+    want_write_ = false;
     out_.clear();
-    pending_.clear();
+    out_sent_ = 0;
     in_size_ = 0;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    backoff_.cancel();
+    if (fd_ >= 0) ::close(fd_);  // closing also leaves the epoll set
+    fd_ = -1;
 }
 
 void connection::reconnect() {
-    socket_.async_connect(
-        owner_.config().endpoint, [this, gen = generation_](boost::system::error_code ec) {
-            if (gen != generation_ || owner_.stopping()) return;
-            if (ec) {
-                boost::system::error_code ignored;
-                socket_.close(ignored);
-                backoff_.expires_after(reconnect_backoff);
-                backoff_.async_wait([this, gen](boost::system::error_code wait_ec) {
-                    if (!wait_ec && gen == generation_ && !owner_.stopping()) reconnect();
-                });
-                return;
-            }
-            boost::system::error_code ignored;
-            socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-            socket_.non_blocking(true, ignored);
-            connected_ = true;
-            start();
-        });
+    const auto& ep = owner_.config().endpoint;
+    fd_ = open_socket(ep.data(), SOCK_NONBLOCK);
+    if (fd_ >= 0 && (::connect(fd_, ep.data(), static_cast<socklen_t>(ep.size())) == 0 ||
+                     errno == EINPROGRESS)) {
+        // The handshake's end shows as writability.
+        state_ = link::connecting;
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.u64 = tag();
+        if (::epoll_ctl(owner_.epoll_fd(), EPOLL_CTL_ADD, fd_, &ev) == 0) return;
+    }
+    shut();
+    state_ = link::backoff;
+    retry_at_ns_ = owner_.now_ns() + reconnect_backoff_ns;
+}
+
+void connection::on_connected() {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) {
+        shut();
+        state_ = link::backoff;
+        retry_at_ns_ = owner_.now_ns() + reconnect_backoff_ns;
+        return;
+    }
+    state_ = link::open;
+    watch(EPOLLIN);
+    pump(owner_.now_ns());
 }
 
 }  // namespace fg::loadtest

@@ -33,7 +33,7 @@ load_output run_load(const client_config& base, unsigned threads) {
         }
     }
     const double cpu_before = cpu_seconds();
-    // A little ahead, so every thread is waiting on its io_context when the clock starts.
+    // A little ahead, so every thread is waiting on its epoll loop when the clock starts.
     const auto start = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
     std::vector<std::thread> running;
     for (auto& c : clients) running.emplace_back([&c, start] { c->run(start); });

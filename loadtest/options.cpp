@@ -214,7 +214,7 @@ load
                             open: constant arrival rate, latency from the intended send time
   --rate R                  open loop: requests per second over the whole run
   --connections N           keep-alive connections (default 64), split over the threads
-  --threads N               client threads, one io_context each (default 1)
+  --threads N               client threads, one epoll loop each (default 1)
   --pipeline D              closed loop: requests in flight per connection (default 1)
   --duration D              stop issuing after D (10s, 500ms, 2m); default 10s unless
                             --requests is given
