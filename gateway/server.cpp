@@ -40,7 +40,7 @@ std::uint16_t server::listen() {
 }
 
 void server::accept(worker& w) {
-    w.acceptor->async_accept([this, &w](boost::system::error_code ec, tcp::socket socket) {
+    w.acceptor->async_accept(w.ioc, [this, &w](boost::system::error_code ec, client_socket socket) {
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
             if (w.connections >= w.connections_max) {
@@ -55,6 +55,19 @@ void server::accept(worker& w) {
     });
 }
 
+// Once a second: close every connection whose current phase has outlived its deadline.
+void server::sweep(worker& w) {
+    w.sweep.expires_after(std::chrono::seconds(1));
+    w.sweep.async_wait([this, &w](boost::system::error_code ec) {
+        if (ec) return;
+        const auto now = std::chrono::steady_clock::now();
+        for (session* s : w.sessions) {
+            if (s->deadline() < now) s->expire();
+        }
+        sweep(w);
+    });
+}
+
 void server::start() {
     for (auto& w : workers_) {
         worker& wr = *w;
@@ -65,6 +78,7 @@ void server::start() {
             if (wr.shard.poll(tasks_per_wake) >= tasks_per_wake) wr.bell.ring();
         });
         accept(wr);
+        sweep(wr);
         wr.thread = std::thread([&wr] { wr.ioc.run(); });
     }
 }

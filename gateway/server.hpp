@@ -7,7 +7,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -23,6 +25,7 @@
 namespace fg::gateway {
 
 class server;
+class session;
 
 // Shard-local: everything here is touched only by this worker's thread, except `ioc.stop()`
 // and `bell.ring()`, which are thread-safe.
@@ -40,6 +43,8 @@ struct worker {
     std::size_t connections_max = 0;
     std::uint64_t request_seq = 0;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+    std::list<session*> sessions;  // open connections, for the timeout sweep
+    boost::asio::steady_timer sweep{ioc};
     std::thread thread;
 };
 
@@ -69,6 +74,7 @@ class server {
 
  private:
     void accept(worker& w);
+    void sweep(worker& w);
 
     const config& cfg_;
     matching::engine& engine_;

@@ -23,12 +23,25 @@ constexpr auto request_timeout = std::chrono::seconds(10);  // a started request
 
 }  // namespace
 
-session::session(worker& w, boost::asio::ip::tcp::socket socket)
-    : worker_(w), stream_(std::move(socket)) {
+session::session(worker& w, client_socket socket)
+    : worker_(w),
+      socket_(std::move(socket)),
+      deadline_(std::chrono::steady_clock::time_point::max()) {
     ++worker_.connections;
+    registered_ = worker_.sessions.insert(worker_.sessions.end(), this);
 }
 
-session::~session() { --worker_.connections; }
+session::~session() {
+    --worker_.connections;
+    worker_.sessions.erase(registered_);
+}
+
+void session::expire() {
+    // Pending reads and writes complete with operation_aborted; the last handler frees us.
+    beast::error_code ec;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+}
 
 void session::start() { read_header(); }
 
@@ -38,9 +51,9 @@ void session::read_header() {
     // Beast checks Content-Length against the body limit while parsing the header, so the
     // header is read under the largest limit and the route's own is applied in on_header.
     parser_->body_limit(batch_body_bytes_max);
-    stream_.expires_after(idle_timeout);
+    deadline_ = std::chrono::steady_clock::now() + idle_timeout;
     http::async_read_header(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
@@ -52,15 +65,15 @@ void session::on_header(beast::error_code ec) {
         }
         parser_->body_limit(body_bytes_max);
     }
-    stream_.expires_after(request_timeout);
+    deadline_ = std::chrono::steady_clock::now() + request_timeout;
     http::async_read(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
 }
 
 void session::on_body(beast::error_code ec) {
     if (ec) return refuse_unreadable(ec);
-    stream_.expires_never();
+    deadline_ = std::chrono::steady_clock::time_point::max();  // the shard is working
     started_ = std::chrono::steady_clock::now();
     request_ = parser_->release();
     request_id_ = make_request_id(worker_, request_);
@@ -71,9 +84,10 @@ void session::on_body(beast::error_code ec) {
 // The request could not be read whole: answer what we can, then close (the stream's framing
 // can no longer be trusted), or just close when the peer has gone.
 void session::refuse_unreadable(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof) {
-        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
+        ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof ||
+        ec == boost::asio::error::bad_descriptor) {
+        socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
         return;
     }
     std::string_view code = "bad_request";
@@ -99,8 +113,8 @@ void session::send(http_response&& res) {
     if (response_.keep_alive()) response_.keep_alive(request_.keep_alive());
     response_.prepare_payload();
     const bool close = !response_.keep_alive();
-    stream_.expires_after(request_timeout);
-    http::async_write(stream_, response_,
+    deadline_ = std::chrono::steady_clock::now() + request_timeout;
+    http::async_write(socket_, response_,
                       [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
                           self->on_write(ec, close);
                       });
@@ -109,7 +123,7 @@ void session::send(http_response&& res) {
 void session::on_write(beast::error_code ec, bool close) {
     if (ec) return;
     if (close) {
-        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+        socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
         return;
     }
     request_ = {};

@@ -4,13 +4,14 @@
 // header first so that the body limit can depend on the route, then the body, then hands the
 // request to the router; the response may come back later (after the log has synced).
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,12 +23,16 @@ namespace fg::gateway {
 struct worker;
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+// Bound to the worker's io_context executor rather than any_io_executor: no type-erased
+// executor copies per operation on the hot path.
+using client_socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 // Shard-local: lives on its worker's thread; kept alive by the handlers that hold it.
 class session : public std::enable_shared_from_this<session> {
  public:
-    session(worker& w, boost::asio::ip::tcp::socket socket);
+    session(worker& w, client_socket socket);
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -37,6 +42,11 @@ class session : public std::enable_shared_from_this<session> {
     // Sends the response to the current request (exactly once per request).
     void send(http_response&& res);
     void set_route(route r) { route_ = r; }
+
+    // Timeouts without a timer per operation: each phase sets a deadline, and the worker's
+    // once-a-second sweep (server.cpp) closes the sessions whose deadline has passed.
+    std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+    void expire();
     const std::string& request_id() const { return request_id_; }
     worker& owner() { return worker_; }
 
@@ -48,7 +58,9 @@ class session : public std::enable_shared_from_this<session> {
     void on_write(boost::system::error_code ec, bool close);
 
     worker& worker_;
-    boost::beast::tcp_stream stream_;
+    client_socket socket_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::list<session*>::iterator registered_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     http_request request_;
