@@ -21,6 +21,9 @@ struct shard::placement {
     order_request req;
     std::vector<part> parts;
     std::size_t parts_waiting = 0;
+    // The key's entry, claimed at the start: elements of an unordered_map keep their address
+    // across rehashing, so the durable step fills it in without hashing the key again.
+    key_entry* claimed = nullptr;
     order placed;
     unique_function<void(place_result)> reply;
 };
@@ -108,9 +111,10 @@ void shard::place_at_home(std::string key, order_request req,
     if (pending_ >= engine_.options().pending_max) {
         return reply(place_result{.result = outcome::overloaded});
     }
-    keys_.emplace(key, key_entry{});
+    key_entry* claimed = &keys_.emplace(key, key_entry{}).first->second;
     ++pending_;
     auto p = std::make_unique<placement>();
+    p->claimed = claimed;
     p->key = std::move(key);
     p->req = std::move(req);
     p->reply = std::move(reply);
@@ -209,9 +213,10 @@ void shard::commit_placement(std::uint64_t txn) {
     when_durable(ticket.end_pos, [this, txn](bool durable) {
         if (!durable) return finish_placement(txn, place_result{.result = outcome::log_failed});
         placement& done = *placements_.at(txn);
-        keys_[done.key] = {done.placed.id};
-        orders_.emplace(done.placed.id, done.placed);
-        finish_placement(txn, place_result{.result = outcome::ok, .placed = done.placed});
+        done.claimed->order_id = done.placed.id;
+        // One copy: the kept order is moved in, the reply gets a copy of it.
+        auto kept = orders_.emplace(done.placed.id, std::move(done.placed)).first;
+        finish_placement(txn, place_result{.result = outcome::ok, .placed = kept->second});
     });
 }
 
