@@ -17,6 +17,22 @@ bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '
 
 // One past the end of the container that `text` starts with (after whitespace), found by
 // bracket counting outside strings; npos if `text` does not start with one or never closes it.
+// One step of a byte scan that must not look inside JSON strings: true when text[i] is a quote
+// or string content (an escape's second byte is stepped over by advancing i).
+bool skip_string_byte(const char* text, std::size_t& i, bool& in_string) {
+    if (in_string) {
+        if (text[i] == '\\') {
+            ++i;
+        } else if (text[i] == '"') {
+            in_string = false;
+        }
+        return true;
+    }
+    if (text[i] != '"') return false;
+    in_string = true;
+    return true;
+}
+
 std::size_t end_of_first_container(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size() && is_json_space(text[i])) ++i;
@@ -24,15 +40,9 @@ std::size_t end_of_first_container(std::string_view text) {
     std::size_t depth = 0;
     bool in_string = false;
     for (; i < text.size(); ++i) {
+        if (skip_string_byte(text.data(), i, in_string)) continue;
         const char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
+        if (c == '{' || c == '[') {
             ++depth;
         } else if ((c == '}' || c == ']') && --depth == 0) {
             return i + 1;
@@ -75,15 +85,8 @@ void neutralize_numbers(char* text, std::size_t length) {
     };
     bool in_string = false;
     for (std::size_t i = 0; i < length; ++i) {
+        if (skip_string_byte(text, i, in_string)) continue;
         const char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
         if (c != '-' && !is_digit(c)) continue;
         std::size_t end = i;
         while (end < length && is_number_char(text[end])) ++end;
