@@ -40,6 +40,10 @@ bool apply(config& c, std::string_view name, std::string_view value, std::string
         std::int64_t seconds = 0;
         ok = parse_number<std::int64_t>(value, 1, 7 * 24 * 3600, seconds);
         c.hold_ms = seconds * 1000;
+    } else if (name == "snapshot-records") {
+        ok = parse_number<std::uint64_t>(value, 0, 1ull << 40, c.snapshot_records);
+    } else if (name == "snapshots-kept") {
+        ok = parse_number<std::size_t>(value, 1, 1000, c.snapshots_kept);
     } else {
         message = "unknown option --" + std::string(name) + " (see --help)";
         return false;
@@ -65,6 +69,10 @@ usage: flashgate [options]
                            default 16777216)
   --connections-max N      open connections before new ones are refused (default 20000)
   --hold-seconds N         how long an unpaid order holds its stock (default 900)
+  --snapshot-records N     snapshot the state once N more records are in sealed log segments;
+                           0 = never (default 1000000)
+  --snapshots-kept N       snapshots to keep; log segments older than the oldest kept one are
+                           deleted (default 2)
   --help, --version
 
 environment:

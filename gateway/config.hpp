@@ -24,6 +24,10 @@ struct config {
     std::size_t log_ring_bytes = 16u << 20;
     std::size_t connections_max = 20'000;  // per process, split across threads
     std::int64_t hold_ms = 15 * 60 * 1000;
+    // A snapshot after this many new records have been sealed into log segments; 0 = never.
+    std::uint64_t snapshot_records = 1'000'000;
+    // Snapshots kept; log segments are deleted once the oldest kept snapshot covers them.
+    std::size_t snapshots_kept = 2;
 };
 
 enum class config_action : std::uint8_t { run, help, version, error };

@@ -112,6 +112,9 @@ void handle_metrics(const std::shared_ptr<session>& s) {
                 http_response res{http::status::ok, 11};
                 res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
                 res.body() = render_metrics(*reports, log, srv.ready());
+                if (srv.ready() && srv.snapshots() != nullptr) {
+                    res.body() += render_snapshot_metrics(srv.snapshots()->stats());
+                }
                 s->send(std::move(res));
             });
     }

@@ -19,6 +19,7 @@
 #include "gateway/config.hpp"
 #include "gateway/doorbell.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/snapshotter.hpp"
 #include "matching/engine.hpp"
 #include "storage/commit_log.hpp"
 
@@ -63,6 +64,9 @@ class server {
     void set_ready(storage::commit_log* log);
     bool ready() const { return ready_.load(std::memory_order_acquire); }
     storage::commit_log* log() const { return log_; }
+    // Set before set_ready() when snapshots are on; null otherwise.
+    void set_snapshots(const snapshotter* s) { snapshots_ = s; }
+    const snapshotter* snapshots() const { return snapshots_; }
 
     // Thread-safe: wakes every worker (the log calls it after each group commit).
     void ring_all();
@@ -82,7 +86,8 @@ class server {
     // Release/acquire: a worker that sees ready == true also sees everything recovery wrote
     // into the shards before set_ready() (A2).
     std::atomic<bool> ready_{false};
-    storage::commit_log* log_ = nullptr;  // set before ready_ is released
+    storage::commit_log* log_ = nullptr;      // set before ready_ is released
+    const snapshotter* snapshots_ = nullptr;  // likewise
 };
 
 }  // namespace fg::gateway

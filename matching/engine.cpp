@@ -120,6 +120,30 @@ bool engine::replay_cancel(std::span<const std::byte> payload, std::string& erro
     return true;
 }
 
+bool engine::export_records(const record_sink& emit) const {
+    std::vector<std::byte> buf;
+    bool ok = true;
+    for (const auto& s : shards_) {
+        s->stock_.for_each([&](const sku_state& sku) {
+            if (!ok) return;
+            encode(sku, buf);
+            ok = emit(record_type::sku_upserted, buf);
+        });
+    }
+    for (const auto& s : shards_) {
+        for (const auto& [id, o] : s->orders_) {
+            if (!ok) return false;
+            encode(o, buf);
+            ok = emit(record_type::order_placed, buf);
+            if (ok && o.status == order_status::cancelled) {
+                encode(order_cancelled{.order_id = id, .at_ms = o.updated_at_ms}, buf);
+                ok = emit(record_type::order_cancelled, buf);
+            }
+        }
+    }
+    return ok;
+}
+
 bool engine::finish_replay(std::string& error) {
     for (auto& s : shards_) {
         if (!s->stock_.check(error)) return false;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "matching/clock.hpp"
+#include "matching/event_codec.hpp"
 #include "matching/journal.hpp"
 #include "matching/shard.hpp"
 
@@ -45,6 +47,13 @@ class engine {
     bool replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error);
     // Checks M1/M2 on every SKU and sets where new order ids continue.
     bool finish_replay(std::string& error);
+
+    // The whole state as records which, replayed in order into an empty engine with the same
+    // shard count, rebuild it: every SKU, then every order (and its cancel, if cancelled). For a
+    // snapshot; only valid while no shard thread runs (the snapshotter's own shadow engine,
+    // which is fed by replay() alone). Stops and returns false when `emit` does.
+    using record_sink = std::function<bool(record_type, std::span<const std::byte>)>;
+    bool export_records(const record_sink& emit) const;
 
  private:
     bool replay_order(std::span<const std::byte> payload, std::string& error);

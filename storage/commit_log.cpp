@@ -76,6 +76,12 @@ std::unique_ptr<commit_log> commit_log::open(const log_options& opts, const repl
     }
     // Positions are multiples of 8 (S8); a header's first lsn is the only outside input here.
     r.next_pos = align8(r.next_pos);
+    if (r.next_pos < opts.replay_from) {
+        error = "the snapshot loaded covers the log up to position " +
+                std::to_string(opts.replay_from) + ", but the log ends at " +
+                std::to_string(r.next_pos);
+        return nullptr;
+    }
     std::unique_ptr<commit_log> log(new commit_log());
     log->replayed_ = r.stats;
     log->max_payload_bytes_ = max_payload_for(opts);
@@ -112,6 +118,8 @@ append_result commit_log::append(std::uint16_t type, std::span<const std::byte> 
 
 std::uint64_t commit_log::durable_pos() const { return writer_->durable_pos(); }
 
+std::uint64_t commit_log::active_segment() const { return writer_->active_segment(); }
+
 bool commit_log::failed() const { return writer_->failed(); }
 
 const std::string& commit_log::failure_message() const {
@@ -122,6 +130,17 @@ const std::string& commit_log::failure_message() const {
 commit_log::counters commit_log::stats() const {
     const detail::log_writer::counters w = writer_->stats();
     return {w.batches, w.records, w.bytes, w.fsync_ns_total, w.fsync_ns_max, ring_->used_bytes()};
+}
+
+bool read_sealed_segments(const std::filesystem::path& dir, std::uint64_t from_pos,
+                          std::uint64_t below_index, const replay_fn& on_record,
+                          std::uint64_t& next_pos, std::string& error) {
+    return detail::read_sealed(dir, from_pos, below_index, on_record, next_pos, error);
+}
+
+bool remove_segments_before(const std::filesystem::path& dir, std::uint64_t pos,
+                            std::uint64_t below_index, std::size_t& removed, std::string& error) {
+    return detail::remove_before(dir, pos, below_index, removed, error);
 }
 
 }  // namespace fg::storage

@@ -25,6 +25,11 @@ struct log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // preallocated size of one segment file
     std::size_t ring_bytes = 16u << 20;         // bytes appended but not yet durable (power of 2)
     std::size_t batch_bytes_max = 1u << 20;     // most bytes one write + fdatasync covers
+    // Records at positions below this were folded into the snapshot recovery loaded: open()
+    // does not hand them out, and does not even read a segment that lies wholly below it.
+    // Segments before the first one on disk may be gone (retention), but only if they lie
+    // below it; otherwise open() refuses.
+    std::uint64_t replay_from = 0;
 };
 
 // full = the ring has no room now (answer 503 overloaded); failed = the log hit an I/O error,
@@ -42,7 +47,8 @@ struct replay_stats {
     std::uint64_t bytes = 0;  // frame bytes of the replayed records
     std::uint64_t truncated_bytes = 0;
     std::uint64_t last_lsn = 0;
-    std::uint32_t segments = 0;
+    std::uint32_t segments = 0;         // segments read
+    std::uint64_t skipped_records = 0;  // read but below replay_from (already in the snapshot)
 };
 
 // Called once per record during open(), in log order; return false to abort open() (the error
@@ -86,6 +92,10 @@ class commit_log {
     // The I/O error behind failed() ("fdatasync <path>: <strerror>"); empty while !failed().
     const std::string& failure_message() const;
     std::size_t max_payload_bytes() const { return max_payload_bytes_; }
+    // The segment the writer appends to. Every segment with a smaller index is sealed: whole,
+    // synced, never written again, so other threads may read it (read_sealed_segments) or,
+    // once a snapshot covers it, delete it (remove_segments_before).
+    std::uint64_t active_segment() const;
 
     struct counters {
         std::uint64_t batches, records, bytes, fsync_ns_total, fsync_ns_max;
@@ -101,5 +111,20 @@ class commit_log {
     std::unique_ptr<detail::log_ring> ring_;
     std::unique_ptr<detail::log_writer> writer_;
 };
+
+// Hands every record at or after `from_pos` in the sealed segments of `dir` with index below
+// `below_index` to `on_record`, in order, and sets `next_pos` to the first position of segment
+// `below_index` (every record handed out ends before it). A bad frame or header is corruption
+// here: sealed segments were synced whole. Safe to run while the log's writer appends to a
+// later segment.
+bool read_sealed_segments(const std::filesystem::path& dir, std::uint64_t from_pos,
+                          std::uint64_t below_index, const replay_fn& on_record,
+                          std::uint64_t& next_pos, std::string& error);
+
+// Deletes, oldest first, each segment with index below `below_index` whose successor starts at
+// or before `pos` (so all its records lie before `pos`), then fsyncs the directory. Oldest first
+// keeps the remaining segments contiguous should the process die half way.
+bool remove_segments_before(const std::filesystem::path& dir, std::uint64_t pos,
+                            std::uint64_t below_index, std::size_t& removed, std::string& error);
 
 }  // namespace fg::storage

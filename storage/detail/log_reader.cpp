@@ -1,6 +1,7 @@
 #include "storage/detail/log_reader.hpp"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "storage/record_frame.hpp"
@@ -64,8 +65,9 @@ struct segment_scan {
 };
 
 // Hands every good record of one segment to `on_record`, stopping at the first bad frame.
+// Records below `replay_from` are checked but only counted as skipped: a snapshot holds them.
 segment_scan scan_frames(std::span<const std::byte> seg, const replay_fn& on_record,
-                         std::uint64_t& lsn_min, replay_stats& stats) {
+                         std::uint64_t replay_from, std::uint64_t& lsn_min, replay_stats& stats) {
     segment_scan s;
     std::uint64_t off = segment_header_bytes;
     while (true) {
@@ -81,12 +83,15 @@ segment_scan scan_frames(std::span<const std::byte> seg, const replay_fn& on_rec
             s.bad_status = f.status;
             break;
         }
-        if (!on_record(f.type, f.lsn, f.payload)) {
+        if (f.lsn < replay_from) {
+            ++stats.skipped_records;
+        } else if (!on_record(f.type, f.lsn, f.payload)) {
             s.refused = true;
             s.bad_offset = off;
             break;
+        } else {
+            ++stats.records;
         }
-        ++stats.records;
         stats.bytes += f.frame_len;
         stats.last_lsn = f.lsn;
         lsn_min = f.lsn + f.frame_len;
@@ -96,15 +101,45 @@ segment_scan scan_frames(std::span<const std::byte> seg, const replay_fn& on_rec
     return s;
 }
 
+bool read_header(const segment_entry& e, segment_header& h, std::string& error) {
+    posix_file file;
+    std::array<std::byte, segment_header_bytes> buf{};
+    if (!file.open(e.path, posix_file::mode::read_write, error) || !file.pread_all(buf, 0, error)) {
+        return false;
+    }
+    if (!decode_segment_header(buf, h) || h.index != e.index) {
+        error = "corrupt log: bad segment header in " + e.path.string();
+        return false;
+    }
+    return true;
+}
+
+// The first segment that holds a record at or after `pos`: every earlier one lies wholly below
+// it, because its successor starts at or before `pos`.
+bool first_needed(const std::vector<segment_entry>& segments, std::uint64_t pos, std::size_t& first,
+                  std::string& error) {
+    first = 0;
+    if (pos == 0) return true;
+    for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+        segment_header next;
+        if (!read_header(segments[i + 1], next, error)) return false;
+        if (next.first_lsn > pos) break;
+        first = i + 1;
+    }
+    return true;
+}
+
 }  // namespace
 
 bool replay_log(const log_options& opts, const replay_fn& on_record, replay_outcome& out,
                 std::string& error) {
     std::vector<segment_entry> segments;
     if (!list_segments(opts.dir, segments, error)) return false;
+    std::size_t first = 0;
+    if (!first_needed(segments, opts.replay_from, first, error)) return false;
     std::uint64_t lsn_min = 0;
     std::vector<std::byte> buf;
-    for (std::size_t i = 0; i < segments.size(); ++i) {
+    for (std::size_t i = first; i < segments.size(); ++i) {
         const segment_entry& e = segments[i];
         const bool last = i + 1 == segments.size();
         posix_file file;
@@ -122,9 +157,18 @@ bool replay_log(const log_options& opts, const replay_fn& on_record, replay_outc
             error = "corrupt log: bad segment header in " + e.path.string();
             return false;
         }
+        if (i == first && e.index > 0 && h.first_lsn > opts.replay_from) {
+            // Older segments were deleted; only a snapshot reaching this far may stand for them.
+            error = "log segments before " + e.path.string() + " (first position " +
+                    std::to_string(h.first_lsn) + ") are gone, and no snapshot covers them" +
+                    (opts.replay_from > 0
+                         ? " (the snapshot loaded ends at " + std::to_string(opts.replay_from) + ")"
+                         : "");
+            return false;
+        }
         lsn_min = std::max(lsn_min, h.first_lsn);
         ++out.stats.segments;
-        const segment_scan s = scan_frames(seg, on_record, lsn_min, out.stats);
+        const segment_scan s = scan_frames(seg, on_record, opts.replay_from, lsn_min, out.stats);
         if (s.refused) {
             error = "replay callback refused record at " + e.path.string() + ":" +
                     std::to_string(s.bad_offset) + (error.empty() ? "" : ": " + error);
@@ -160,6 +204,66 @@ bool replay_log(const log_options& opts, const replay_fn& on_record, replay_outc
     }
     out.next_pos = lsn_min;
     return true;
+}
+
+bool read_sealed(const std::filesystem::path& dir, std::uint64_t from_pos,
+                 std::uint64_t below_index, const replay_fn& on_record, std::uint64_t& next_pos,
+                 std::string& error) {
+    std::vector<segment_entry> segments;
+    if (!list_segments(dir, segments, error)) return false;
+    auto end = std::find_if(segments.begin(), segments.end(),
+                            [&](const segment_entry& e) { return e.index == below_index; });
+    if (end == segments.end()) {
+        error = "log segment " + segment_file_name(below_index) + " not found in " + dir.string();
+        return false;
+    }
+    segment_header stop;
+    if (!read_header(*end, stop, error)) return false;
+    segments.erase(end + 1, segments.end());  // keep `below_index` last, for first_needed()
+    std::size_t first = 0;
+    if (!first_needed(segments, from_pos, first, error)) return false;
+    std::vector<std::byte> buf;
+    replay_stats stats;
+    for (std::size_t i = first; i + 1 < segments.size(); ++i) {
+        const segment_entry& e = segments[i];
+        posix_file file;
+        if (!read_segment(e, file, buf, error)) return false;
+        const std::span<const std::byte> seg(buf);
+        segment_header h;
+        if (!decode_segment_header(seg, h) || h.index != e.index) {
+            error = "corrupt log: bad segment header in " + e.path.string();
+            return false;
+        }
+        std::uint64_t lsn_min = h.first_lsn;
+        const segment_scan s = scan_frames(seg, on_record, from_pos, lsn_min, stats);
+        if (s.refused) {
+            error = "record refused at " + where(e.path, s.bad_offset) +
+                    (error.empty() ? "" : ": " + error);
+            return false;
+        }
+        if (s.bad) {
+            error = "corrupt log: " + std::string(to_string(s.bad_status)) + " in sealed segment " +
+                    where(e.path, s.bad_offset);
+            return false;
+        }
+    }
+    next_pos = std::max(from_pos, stop.first_lsn);
+    return true;
+}
+
+bool remove_before(const std::filesystem::path& dir, std::uint64_t pos, std::uint64_t below_index,
+                   std::size_t& removed, std::string& error) {
+    removed = 0;
+    std::vector<segment_entry> segments;
+    if (!list_segments(dir, segments, error)) return false;
+    for (std::size_t i = 0; i + 1 < segments.size() && segments[i].index < below_index; ++i) {
+        segment_header next;
+        if (!read_header(segments[i + 1], next, error)) return false;
+        if (next.first_lsn > pos) break;
+        if (!remove_file(segments[i].path, error)) return false;
+        ++removed;
+    }
+    return removed == 0 || sync_directory(dir, error);
 }
 
 }  // namespace fg::storage::detail

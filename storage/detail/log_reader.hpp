@@ -25,4 +25,11 @@ struct replay_outcome {
 bool replay_log(const log_options& opts, const replay_fn& on_record, replay_outcome& out,
                 std::string& error);
 
+// The bodies of read_sealed_segments() and remove_segments_before() (commit_log.hpp).
+bool read_sealed(const std::filesystem::path& dir, std::uint64_t from_pos,
+                 std::uint64_t below_index, const replay_fn& on_record, std::uint64_t& next_pos,
+                 std::string& error);
+bool remove_before(const std::filesystem::path& dir, std::uint64_t pos, std::uint64_t below_index,
+                   std::size_t& removed, std::string& error);
+
 }  // namespace fg::storage::detail

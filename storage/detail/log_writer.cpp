@@ -22,7 +22,8 @@ log_writer::log_writer(log_ring& ring, writer_options opts, segment_cursor curso
       opts_(std::move(opts)),
       cursor_(std::move(cursor)),
       consumed_(start_pos),
-      durable_pos_(start_pos) {}
+      durable_pos_(start_pos),
+      active_segment_(cursor_.index) {}
 
 log_writer::~log_writer() {
     if (started_) stop();
@@ -158,6 +159,7 @@ bool log_writer::roll_segment(std::uint64_t first_lsn) {
     cursor_.index = h.index;
     cursor_.write_offset = segment_header_bytes;
     cursor_.capacity = h.segment_bytes;
+    active_segment_.store(h.index, std::memory_order_release);
     return true;
 }
 

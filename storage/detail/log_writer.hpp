@@ -48,6 +48,9 @@ class log_writer {
     // The I/O error that failed the log; empty unless failed() returned true.
     const std::string& error() const { return error_; }
     counters stats() const;
+    // Acquire: pairs with the release store after a new segment is in place, so a reader that
+    // sees index N knows segment N-1 is whole and synced.
+    std::uint64_t active_segment() const { return active_segment_.load(std::memory_order_acquire); }
 
  private:
     struct part {
@@ -84,6 +87,7 @@ class log_writer {
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> failed_{false};
     std::atomic<std::uint64_t> durable_pos_;
+    std::atomic<std::uint64_t> active_segment_;
     // Metrics: written by the writer only, read relaxed by anyone.
     std::atomic<std::uint64_t> batches_{0};
     std::atomic<std::uint64_t> records_{0};
