@@ -1,8 +1,12 @@
 #pragma once
 
 // The only place storage/ touches the file system: plain POSIX calls with errors turned into
-// messages that carry the path and strerror(errno). A fault-injecting layer (short write,
-// failed fdatasync, ENOSPC) for crash tests slots in here.
+// messages that carry the path and strerror(errno). Every system call goes through one seam,
+// `file_syscalls`, so that tests can put a fault-injecting disk under the real log
+// (storage/testing/fault_fs.hpp: power loss, torn writes, short writes).
+
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +15,29 @@
 #include <string>
 
 namespace fg::storage::detail {
+
+// The system calls storage/ makes, with POSIX signatures and conventions (-1 and errno on
+// failure). Production never installs one: the calls go straight to the kernel, and the seam
+// costs one atomic load (a plain load on x86) and one predictable branch per call. Only tests
+// install an implementation (storage/testing/fault_fs), before any log is opened, and remove
+// it after every log is gone.
+class file_syscalls {
+ public:
+    virtual ~file_syscalls() = default;
+    virtual int open(const char* path, int flags, mode_t mode) = 0;
+    virtual ssize_t pwrite(int fd, const void* data, std::size_t bytes, off_t offset) = 0;
+    virtual ssize_t pread(int fd, void* data, std::size_t bytes, off_t offset) = 0;
+    virtual int fdatasync(int fd) = 0;
+    virtual int fsync(int fd) = 0;  // also used on directories, opened with O_DIRECTORY
+    virtual int fstat(int fd, struct stat* st) = 0;
+    virtual int close(int fd) = 0;
+    virtual int rename(const char* from, const char* to) = 0;
+    virtual int unlink(const char* path) = 0;
+};
+
+// Test-only: routes every system call of storage/ to `calls` (nullptr: the kernel again).
+// Not for production; see above for when it may be called.
+void install_file_syscalls(file_syscalls* calls) noexcept;
 
 // Owned by one thread at a time (open() hands it to the log writer); not thread-safe.
 class posix_file {
