@@ -10,6 +10,7 @@
 
 #include "log_test_support.hpp"
 #include "storage/commit_log.hpp"
+#include "storage/testing/fault_fs.hpp"
 
 namespace fg::storage::test {
 namespace {
@@ -202,6 +203,68 @@ TEST(Snapshot, MissingDirectoryHasNoSnapshots) {
     std::string error;
     EXPECT_TRUE(list_snapshots(dir.path() / "nope", found, error)) << error;
     EXPECT_TRUE(found.empty());
+}
+
+// Power fails at every state-changing step of writing a second snapshot (create, each write,
+// fsync, rename, directory fsync), under random fates for what was not synced. Recovery then
+// loads the newest snapshot that checks, and that is always the old one or the new one, whole.
+TEST(Snapshot, PowerLossAtEveryStepLeavesTheOldOrTheNewSnapshot) {
+    const std::uint64_t seed0 = test_seed();
+    std::uint64_t calls_total = 0;
+    for (std::uint64_t n = 1;; ++n) {
+        bool completed = false;
+        for (std::uint64_t s = 0; s < 4; ++s) {
+            temp_dir dir;
+            write_snapshot(dir.path(), 100, 3, 1000);  // the old one, synced
+            testing::fault_options fo;
+            fo.seed = seed0 + n * 16 + s;
+            testing::fault_fs disk(fo);
+            disk.install();
+            disk.crash_at_call(n);
+            std::string error;
+            {
+                auto w = snapshot_writer::create(dir.path(), 200, error);
+                bool ok = w != nullptr;
+                for (int i = 0; ok && i < 40; ++i) {
+                    ok =
+                        w->add(2, make_payload(2000 + static_cast<std::uint64_t>(i), 50000), error);
+                }
+                ok = ok && w->commit(error);
+                completed = ok && !disk.powered_off();
+                calls_total = std::max(calls_total, disk.state_changing_calls());
+            }
+            disk.lose_power();
+            disk.uninstall();
+
+            std::vector<snapshot_file> found;
+            ASSERT_TRUE(list_snapshots(dir.path(), found, error)) << error;
+            bool loaded_one = false;
+            for (const snapshot_file& f : found) {
+                const loaded l = load(f.path);
+                if (l.result != snapshot_load::ok) {
+                    ASSERT_EQ(f.log_pos, 200u) << "only the new one may be torn; call " << n;
+                    continue;
+                }
+                if (l.pos == 100) {
+                    ASSERT_EQ(l.records, 3u);
+                } else {
+                    ASSERT_EQ(l.pos, 200u);
+                    ASSERT_EQ(l.records, 40u);
+                    ASSERT_EQ(l.seen.back().payload, make_payload(2039, 50000));
+                }
+                loaded_one = true;
+                break;
+            }
+            ASSERT_TRUE(loaded_one) << "no usable snapshot after a crash at call " << n;
+            if (completed) {
+                ASSERT_EQ(found.front().log_pos, 200u) << "a committed snapshot must survive";
+                ASSERT_EQ(load(found.front().path).result, snapshot_load::ok);
+            }
+        }
+        if (completed) break;
+        ASSERT_LT(n, 10'000u) << "the writer never completed";
+    }
+    EXPECT_GT(calls_total, 5u);
 }
 
 // ---- the log side -------------------------------------------------------------------------
