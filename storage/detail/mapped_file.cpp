@@ -14,7 +14,7 @@ mapped_file::~mapped_file() {
     if (size_ > 0) ::munmap(const_cast<std::byte*>(data_), size_);
 }
 
-bool mapped_file::open(const std::filesystem::path& path, std::string& error) {
+bool mapped_file::open(const std::filesystem::path& path, std::string& error, populate how) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         error = "open " + path.string() + ": " + std::strerror(errno);
@@ -28,7 +28,8 @@ bool mapped_file::open(const std::filesystem::path& path, std::string& error) {
     }
     size_ = static_cast<std::size_t>(st.st_size);
     if (size_ > 0) {
-        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        const int flags = MAP_PRIVATE | (how == populate::yes ? MAP_POPULATE : 0);
+        void* p = ::mmap(nullptr, size_, PROT_READ, flags, fd, 0);
         if (p == MAP_FAILED) {
             error = "map " + path.string() + ": " + std::strerror(errno);
             size_ = 0;

@@ -18,8 +18,11 @@ class mapped_file {
     mapped_file(const mapped_file&) = delete;
     mapped_file& operator=(const mapped_file&) = delete;
 
+    enum class populate : bool { no, yes };  // yes: fault every page in at once (MAP_POPULATE)
+
     // False + `error` ("map <path>: <strerror>") on failure. An empty file maps to no bytes.
-    [[nodiscard]] bool open(const std::filesystem::path& path, std::string& error);
+    [[nodiscard]] bool open(const std::filesystem::path& path, std::string& error,
+                            populate how = populate::no);
     std::span<const std::byte> bytes() const { return {data_, size_}; }
 
  private:
