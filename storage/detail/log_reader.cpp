@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <vector>
 
 #include "storage/detail/mapped_file.hpp"
@@ -10,8 +11,11 @@
 namespace fg::storage::detail {
 namespace {
 
+// The unwritten rest of a preallocated segment is tens of MiB: compare it with itself shifted
+// by one byte, which runs at memcmp's vector speed instead of a byte at a time.
 bool all_zero(std::span<const std::byte> bytes) {
-    return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+    return bytes.empty() || (bytes[0] == std::byte{0} &&
+                             std::memcmp(bytes.data(), bytes.data() + 1, bytes.size() - 1) == 0);
 }
 
 std::string where(const std::filesystem::path& path, std::uint64_t offset) {
