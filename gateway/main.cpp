@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -135,6 +136,7 @@ int run(gateway::config& cfg) {
                               .segment_bytes = cfg.log_segment_bytes,
                               .ring_bytes = cfg.log_ring_bytes};
     std::string error;
+    const auto recovery_start = std::chrono::steady_clock::now();
     auto log = storage::commit_log::open(
         opts,
         [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
@@ -147,10 +149,15 @@ int run(gateway::config& cfg) {
         return 2;
     }
     const auto& replayed = log->replayed();
+    const gateway::recovery_report recovery{
+        .records = replayed.records,
+        .truncated_bytes = replayed.truncated_bytes,
+        .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - recovery_start)
+                       .count()};
     log->set_on_durable([&srv] { srv.ring_all(); });
     journal.attach(log.get());
     log->start();
-    srv.set_ready(log.get());
+    srv.set_ready(log.get(), recovery);
     std::printf("flashgate: ready (replayed %llu records, cut %llu torn bytes)\n",
                 static_cast<unsigned long long>(replayed.records),
                 static_cast<unsigned long long>(replayed.truncated_bytes));

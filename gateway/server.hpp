@@ -60,9 +60,10 @@ class server {
     void stop();
 
     // Called once recovery has finished: domain routes answer 503 not_ready before.
-    void set_ready(storage::commit_log* log);
+    void set_ready(storage::commit_log* log, const recovery_report& recovery);
     bool ready() const { return ready_.load(std::memory_order_acquire); }
     storage::commit_log* log() const { return log_; }
+    const recovery_report& recovery() const { return recovery_; }  // read only once ready()
 
     // Thread-safe: wakes every worker (the log calls it after each group commit).
     void ring_all();
@@ -83,6 +84,7 @@ class server {
     // into the shards before set_ready() (A2).
     std::atomic<bool> ready_{false};
     storage::commit_log* log_ = nullptr;  // set before ready_ is released
+    recovery_report recovery_;            // set before ready_ is released
 };
 
 }  // namespace fg::gateway
