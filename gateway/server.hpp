@@ -34,16 +34,18 @@ struct worker {
 
     server& owner;
     const std::size_t index;
+    // Declared before ioc so they outlive it: destroying ioc destroys the handlers still
+    // queued, and the last one holding a session runs ~session, which updates these two.
+    std::size_t connections = 0;
+    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::io_context ioc{1};
     doorbell bell{ioc};
     matching::shard& shard;
     request_decoder decoder;
     route_metrics http;
-    std::size_t connections = 0;
     std::size_t connections_max = 0;
     std::uint64_t request_seq = 0;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
-    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::steady_timer sweep{ioc};
     std::thread thread;
 };
