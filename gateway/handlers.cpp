@@ -108,10 +108,14 @@ void handle_metrics(const std::shared_ptr<session>& s) {
                 (*reports)[i] = std::move(r);
                 if (--*waiting > 0) return;
                 storage::commit_log::counters log{};
-                if (srv.ready()) log = srv.log()->stats();
+                recovery_report recovery;
+                if (srv.ready()) {
+                    log = srv.log()->stats();
+                    recovery = srv.recovery();
+                }
                 http_response res{http::status::ok, 11};
                 res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-                res.body() = render_metrics(*reports, log, srv.ready());
+                res.body() = render_metrics(*reports, log, srv.ready(), recovery);
                 if (srv.ready() && srv.snapshots() != nullptr) {
                     res.body() += render_snapshot_metrics(srv.snapshots()->stats());
                 }

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -172,6 +173,7 @@ int run(gateway::config& cfg) {
     srv.start();  // /livez and /readyz answer from here on; domain routes wait for ready
 
     std::string error;
+    const auto recovery_start = std::chrono::steady_clock::now();
     const std::filesystem::path snapshot_dir = cfg.data_dir / "snapshots";
     std::optional<storage::snapshot_file> base;
     if (!load_newest_snapshot(snapshot_dir, engine, base, error)) {
@@ -195,6 +197,11 @@ int run(gateway::config& cfg) {
         return 2;
     }
     const auto& replayed = log->replayed();
+    const gateway::recovery_report recovery{
+        .records = replayed.records,
+        .truncated_bytes = replayed.truncated_bytes,
+        .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - recovery_start)
+                       .count()};
     log->set_on_durable([&srv] { srv.ring_all(); });
     journal.attach(log.get());
     log->start();
@@ -211,7 +218,7 @@ int run(gateway::config& cfg) {
         snapshots->start();
         srv.set_snapshots(snapshots.get());
     }
-    srv.set_ready(log.get());
+    srv.set_ready(log.get(), recovery);
     std::printf("flashgate: ready (replayed %llu records, cut %llu torn bytes)\n",
                 static_cast<unsigned long long>(replayed.records),
                 static_cast<unsigned long long>(replayed.truncated_bytes));

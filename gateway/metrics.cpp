@@ -125,7 +125,8 @@ void render_stock(text_out& t, const std::vector<shard_report>& shards) {
 }  // namespace
 
 std::string render_metrics(const std::vector<shard_report>& shards,
-                           const storage::commit_log::counters& log, bool ready) {
+                           const storage::commit_log::counters& log, bool ready,
+                           const recovery_report& recovery) {
     text_out t;
     route_metrics http;
     std::uint64_t skus = 0, orders = 0, pending = 0, inbox = 0, connections = 0;
@@ -164,6 +165,14 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     t.line("flashgate_log_fsync_seconds_max ", static_cast<double>(log.fsync_ns_max) / 1e9);
     t.help("flashgate_log_ring_used_bytes", "gauge", "Bytes appended and not yet durable.");
     t.line("flashgate_log_ring_used_bytes ", log.ring_used_bytes);
+    t.help("flashgate_log_recovery_records", "gauge", "Log records replayed at start-up.");
+    t.line("flashgate_log_recovery_records ", recovery.records);
+    t.help("flashgate_log_recovery_truncated_bytes", "gauge",
+           "Bytes of a torn tail cut from the last log segment at start-up.");
+    t.line("flashgate_log_recovery_truncated_bytes ", recovery.truncated_bytes);
+    t.help("flashgate_log_recovery_seconds", "gauge",
+           "Time start-up recovery took (open, replay, checks).");
+    t.line("flashgate_log_recovery_seconds ", recovery.seconds);
     return t.take();
 }
 

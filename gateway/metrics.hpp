@@ -64,7 +64,16 @@ struct shard_report {
 
 inline constexpr std::size_t metrics_skus_listed_max = 1'000;  // per shard
 
+// Immutable after set_ready(): what start-up recovery did, for the flashgate_log_recovery_*
+// gauges (ops read them after a crash to see how much was replayed and cut, and how long it took).
+struct recovery_report {
+    std::uint64_t records = 0;          // log records replayed
+    std::uint64_t truncated_bytes = 0;  // torn tail cut from the last segment
+    double seconds = 0;                 // opening the log, replaying it, checking the result
+};
+
 std::string render_metrics(const std::vector<shard_report>& shards,
-                           const storage::commit_log::counters& log, bool ready);
+                           const storage::commit_log::counters& log, bool ready,
+                           const recovery_report& recovery = {});
 
 }  // namespace fg::gateway

@@ -90,8 +90,9 @@ void server::stop() {
     }
 }
 
-void server::set_ready(storage::commit_log* log) {
+void server::set_ready(storage::commit_log* log, const recovery_report& recovery) {
     log_ = log;
+    recovery_ = recovery;
     ready_.store(true, std::memory_order_release);
     ring_all();
 }

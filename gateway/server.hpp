@@ -35,16 +35,18 @@ struct worker {
 
     server& owner;
     const std::size_t index;
+    // Declared before ioc so they outlive it: destroying ioc destroys the handlers still
+    // queued, and the last one holding a session runs ~session, which updates these two.
+    std::size_t connections = 0;
+    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::io_context ioc{1};
     doorbell bell{ioc};
     matching::shard& shard;
     request_decoder decoder;
     route_metrics http;
-    std::size_t connections = 0;
     std::size_t connections_max = 0;
     std::uint64_t request_seq = 0;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
-    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::steady_timer sweep{ioc};
     std::thread thread;
 };
@@ -61,12 +63,13 @@ class server {
     void stop();
 
     // Called once recovery has finished: domain routes answer 503 not_ready before.
-    void set_ready(storage::commit_log* log);
+    void set_ready(storage::commit_log* log, const recovery_report& recovery);
     bool ready() const { return ready_.load(std::memory_order_acquire); }
     storage::commit_log* log() const { return log_; }
     // Set before set_ready() when snapshots are on; null otherwise.
     void set_snapshots(const snapshotter* s) { snapshots_ = s; }
     const snapshotter* snapshots() const { return snapshots_; }
+    const recovery_report& recovery() const { return recovery_; }  // read only once ready()
 
     // Thread-safe: wakes every worker (the log calls it after each group commit).
     void ring_all();
@@ -88,6 +91,7 @@ class server {
     std::atomic<bool> ready_{false};
     storage::commit_log* log_ = nullptr;      // set before ready_ is released
     const snapshotter* snapshots_ = nullptr;  // likewise
+    recovery_report recovery_;                // set before ready_ is released
 };
 
 }  // namespace fg::gateway
