@@ -40,6 +40,8 @@ bool apply(config& c, std::string_view name, std::string_view value, std::string
         std::int64_t seconds = 0;
         ok = parse_number<std::int64_t>(value, 1, 7 * 24 * 3600, seconds);
         c.hold_ms = seconds * 1000;
+    } else if (name == "fail-stop-grace-ms") {
+        ok = parse_number<std::uint32_t>(value, 0, 60'000, c.fail_stop_grace_ms);
     } else {
         message = "unknown option --" + std::string(name) + " (see --help)";
         return false;
@@ -65,6 +67,8 @@ usage: flashgate [options]
                            default 16777216)
   --connections-max N      open connections before new ones are refused (default 20000)
   --hold-seconds N         how long an unpaid order holds its stock (default 900)
+  --fail-stop-grace-ms N   after the log fails, answer 503 this long, then exit 3
+                           (0..60000, default 1000)
   --help, --version
 
 environment:

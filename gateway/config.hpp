@@ -24,6 +24,9 @@ struct config {
     std::size_t log_ring_bytes = 16u << 20;
     std::size_t connections_max = 20'000;  // per process, split across threads
     std::int64_t hold_ms = 15 * 60 * 1000;
+    // After the log fails, keep answering (503) this long before exiting 3, so that clients and
+    // probes see 503 log_failed rather than a refused connection.
+    std::uint32_t fail_stop_grace_ms = 1000;
 };
 
 enum class config_action : std::uint8_t { run, help, version, error };

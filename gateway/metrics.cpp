@@ -164,6 +164,16 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     t.line("flashgate_log_fsync_seconds_max ", static_cast<double>(log.fsync_ns_max) / 1e9);
     t.help("flashgate_log_ring_used_bytes", "gauge", "Bytes appended and not yet durable.");
     t.line("flashgate_log_ring_used_bytes ", log.ring_used_bytes);
+    t.help("flashgate_log_disk_full", "gauge",
+           "1 while the log's disk is full: writes get 503 disk_full, /readyz is 503.");
+    t.line("flashgate_log_disk_full ", std::uint64_t{log.no_space ? 1u : 0u});
+    t.help("flashgate_log_enospc_total", "counter",
+           "Attempts to create a log segment or write a batch that found the disk full "
+           "(ENOSPC; each retry counts).");
+    t.line("flashgate_log_enospc_total ", log.no_space_events);
+    t.help("flashgate_log_failed", "gauge",
+           "1 once a log write or fdatasync has failed: the process is stopping (exit 3).");
+    t.line("flashgate_log_failed ", std::uint64_t{log.failed ? 1u : 0u});
     return t.take();
 }
 
