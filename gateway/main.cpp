@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -145,7 +146,11 @@ int run(gateway::config& cfg) {
 
     matching::system_clock clock;
     gateway::log_journal journal;
-    matching::engine engine({.shard_count = cfg.threads, .hold_ms = cfg.hold_ms}, clock, journal);
+    // In an optional so that it can go before the server at the end (see below).
+    std::optional<matching::engine> shards;
+    matching::engine& engine =
+        shards.emplace(matching::engine_options{.shard_count = cfg.threads, .hold_ms = cfg.hold_ms},
+                       clock, journal);
     gateway::server srv(cfg, engine);
     std::uint16_t port = 0;
     try {
@@ -192,6 +197,9 @@ int run(gateway::config& cfg) {
     const int code = wait_for_stop(*log, cfg.fail_stop_grace_ms);
     srv.stop();
     log->stop();
+    // The shards go before the server: replies they still hold (a write that was waiting for a
+    // full disk when the stop came) own sessions, whose destructors unregister from a worker.
+    shards.reset();
     log_event("stopped");
     return code;
 }

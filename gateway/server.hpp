@@ -34,16 +34,18 @@ struct worker {
 
     server& owner;
     const std::size_t index;
+    // Declared before ioc, so they outlive it: destroying the io_context destroys the handlers
+    // of open connections, and each session's destructor unregisters from these.
+    std::size_t connections = 0;
+    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::io_context ioc{1};
     doorbell bell{ioc};
     matching::shard& shard;
     request_decoder decoder;
     route_metrics http;
-    std::size_t connections = 0;
     std::size_t connections_max = 0;
     std::uint64_t request_seq = 0;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
-    std::list<session*> sessions;  // open connections, for the timeout sweep
     boost::asio::steady_timer sweep{ioc};
     std::thread thread;
 };
