@@ -10,6 +10,7 @@
 // The tmpfs variant needs root (mount). Without it the test fails, on purpose: CI runs as root.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -184,6 +185,56 @@ TEST_P(disk_full_test, NewWritesGet503WhilePendingOnesWaitThenIntakeResumesByIts
     }
     http_client after(gw_->port());
     audit_after_restart(after, ledger, {"disk_full"}, {to_cancel}, "hot", stock);
+}
+
+// SIGTERM while a write waits for space: the process stops at once (it does not wait for the
+// disk) and cleanly, exit 0 (under ASan this also proves that the abandoned reply, which owns
+// its connection, is released safely). The waiting write was never acknowledged and never
+// written: after a restart its key creates a fresh order.
+TEST(DiskFullStop, SigtermWhileAWriteWaitsForSpaceExitsCleanlyAndTheWriteIsAbsent) {
+    temp_dir dir;
+    const std::filesystem::path trigger = dir.path() / "enospc-trigger";
+    gateway_options opts;
+    opts.data_dir = dir.path() / "data";
+    opts.threads = 2;
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    opts.env = {
+        {"LD_PRELOAD", FG_FAULT_SHIM},
+        {"FG_FAULT_ENOSPC_FILE", trigger.string()},
+        {"ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0"}};
+    auto gw = std::make_unique<gateway_process>(opts);
+    gw->start();
+    http_client c(gw->port());
+    ASSERT_EQ(c.request("PUT", "/v1/skus/hot", sku_body(10), admin).status, 201);
+    const int fd = ::open(trigger.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+
+    const std::string body = order_body("b", {{"hot", 1}});
+    ledger_entry waiting;
+    std::thread client([&] {
+        http_client w(gw->port());
+        waiting = send_order(w, "waits", body);
+    });
+    EXPECT_TRUE(poll_until([&] { return metric(c, "flashgate_log_disk_full") == 1; },
+                           std::chrono::seconds(30)));
+    ::kill(gw->pid(), SIGTERM);
+    const std::optional<int> code = gw->wait_exit_for(20'000);
+    client.join();
+    ASSERT_TRUE(code.has_value()) << "SIGTERM did not stop a gateway whose disk is full";
+    EXPECT_EQ(*code, 0);
+    EXPECT_EQ(waiting.status, 0) << "the waiting write was answered: " << waiting.code;
+
+    ::unlink(trigger.c_str());
+    opts.env.clear();
+    gw = std::make_unique<gateway_process>(opts);
+    gw->start();
+    http_client after(gw->port());
+    EXPECT_EQ(after.request("POST", "/v1/orders", body, {{"Idempotency-Key", "waits"}}).status,
+              201);
+    const nlohmann::json sku = after.get("/v1/skus/hot").json();
+    EXPECT_EQ(sku["held"], 1);
+    EXPECT_EQ(sku["available"], 9);
 }
 
 INSTANTIATE_TEST_SUITE_P(DiskFull, disk_full_test,
