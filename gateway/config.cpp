@@ -44,6 +44,8 @@ bool apply(config& c, std::string_view name, std::string_view value, std::string
         ok = parse_number<std::uint64_t>(value, 0, 1ull << 40, c.snapshot_records);
     } else if (name == "snapshots-kept") {
         ok = parse_number<std::size_t>(value, 1, 1000, c.snapshots_kept);
+    } else if (name == "fail-stop-grace-ms") {
+        ok = parse_number<std::uint32_t>(value, 0, 60'000, c.fail_stop_grace_ms);
     } else {
         message = "unknown option --" + std::string(name) + " (see --help)";
         return false;
@@ -73,6 +75,8 @@ usage: flashgate [options]
                            0 = never (default 1000000)
   --snapshots-kept N       snapshots to keep; log segments older than the oldest kept one are
                            deleted (default 2)
+  --fail-stop-grace-ms N   after the log fails, answer 503 this long, then exit 3
+                           (0..60000, default 1000)
   --help, --version
 
 environment:

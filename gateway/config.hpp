@@ -28,6 +28,9 @@ struct config {
     std::uint64_t snapshot_records = 1'000'000;
     // Snapshots kept; log segments are deleted once the oldest kept snapshot covers them.
     std::size_t snapshots_kept = 2;
+    // After the log fails, keep answering (503) this long before exiting 3, so that clients and
+    // probes see 503 log_failed rather than a refused connection.
+    std::uint32_t fail_stop_grace_ms = 1000;
 };
 
 enum class config_action : std::uint8_t { run, help, version, error };

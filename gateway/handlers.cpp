@@ -65,10 +65,22 @@ void handle_livez(const std::shared_ptr<session>& s) {
     s->send(json_response(200, R"({"status":"alive"})"));
 }
 
+// 503 whenever a write would be refused, so that a load balancer drains this process: before
+// recovery has finished, while the log's disk is full, and once the log has failed.
 void handle_readyz(const std::shared_ptr<session>& s) {
-    if (!s->owner().owner.ready()) {
+    const server& srv = s->owner().owner;
+    if (!srv.ready()) {
         return s->send(problem_response(*s, gateway_problem("not_ready"),
                                         {.detail = "recovery has not finished"}));
+    }
+    if (srv.log()->failed()) {
+        return s->send(problem_response(*s, problem_for(outcome::log_failed),
+                                        {.detail = "the log failed; the process is stopping"}));
+    }
+    if (srv.log()->no_space()) {
+        return s->send(problem_response(
+            *s, problem_for(outcome::disk_full),
+            {.detail = "the log's disk is full; writes resume by themselves once space returns"}));
     }
     s->send(json_response(200, R"({"status":"ready"})"));
 }

@@ -20,6 +20,8 @@ class log_journal final : public matching::journal {
                 return {matching::append_status::ok, r.end_pos};
             case storage::append_status::full:
                 return {matching::append_status::full, 0};
+            case storage::append_status::no_space:
+                return {matching::append_status::no_space, 0};
             case storage::append_status::failed:
                 break;
         }
@@ -27,6 +29,7 @@ class log_journal final : public matching::journal {
     }
     std::uint64_t durable_pos() const override { return log_ ? log_->durable_pos() : 0; }
     bool failed() const override { return log_ != nullptr && log_->failed(); }
+    bool no_space() const override { return log_ != nullptr && log_->no_space(); }
 
  private:
     storage::commit_log* log_ = nullptr;

@@ -119,18 +119,46 @@ bool load_newest_snapshot(const std::filesystem::path& dir, matching::engine& en
     return true;
 }
 
-// Blocks until SIGINT/SIGTERM, or until the log fails (fail-stop: exit non-zero).
-int wait_for_stop(const storage::commit_log& log) {
+// Waits up to `ms` for SIGINT/SIGTERM; true if one came.
+bool wait_for_signal(const sigset_t& set, std::chrono::milliseconds ms) {
+    const auto end = std::chrono::steady_clock::now() + ms;
+    while (true) {
+        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            end - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        const timespec t{static_cast<time_t>(left.count() / 1'000'000'000),
+                         static_cast<long>(left.count() % 1'000'000'000)};
+        if (sigtimedwait(&set, nullptr, &t) > 0) return true;  // else timeout or EINTR
+    }
+}
+
+// Blocks until SIGINT/SIGTERM (exit 0), or until the log fails (fail-stop, exit 3). After a
+// failure the listener keeps answering for `grace_ms` (503 log_failed on writes and /readyz),
+// so that clients and probes see a refusal rather than a refused connection; a signal ends the
+// grace early. A full disk is not a failure: its start and end are logged, and intake resumes
+// by itself.
+int wait_for_stop(const storage::commit_log& log, std::uint32_t grace_ms) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    timespec tick{0, 200'000'000};
+    bool disk_full = false;
     while (true) {
-        if (sigtimedwait(&set, nullptr, &tick) > 0) return 0;
+        if (wait_for_signal(set, std::chrono::milliseconds(100))) return 0;
         if (log.failed()) {
-            log_event("log_failed", "a write or fdatasync failed; intake stopped");
+            log_event("log_failed", log.failure_message() + "; intake stopped, exiting 3");
+            std::printf("flashgate: log failed (%s); exiting with code 3 in %u ms\n",
+                        log.failure_message().c_str(), grace_ms);
+            std::fflush(stdout);
+            wait_for_signal(set, std::chrono::milliseconds(grace_ms));
             return 3;
+        }
+        if (log.no_space() != disk_full) {
+            disk_full = !disk_full;
+            log_event(disk_full ? "log_disk_full" : "log_disk_space_back",
+                      disk_full ? "the log's disk is full (ENOSPC); writes get 503 disk_full "
+                                  "while the log retries"
+                                : "the log writes again; intake resumed");
         }
     }
 }
@@ -157,7 +185,11 @@ int run(gateway::config& cfg) {
 
     matching::system_clock clock;
     gateway::log_journal journal;
-    matching::engine engine({.shard_count = cfg.threads, .hold_ms = cfg.hold_ms}, clock, journal);
+    // In an optional so that it can go before the server at the end (see below).
+    std::optional<matching::engine> shards;
+    matching::engine& engine =
+        shards.emplace(matching::engine_options{.shard_count = cfg.threads, .hold_ms = cfg.hold_ms},
+                       clock, journal);
     gateway::server srv(cfg, engine);
     std::uint16_t port = 0;
     try {
@@ -228,10 +260,13 @@ int run(gateway::config& cfg) {
         seed_demo(srv);
         print_demo(cfg, port);
     }
-    const int code = wait_for_stop(*log);
+    const int code = wait_for_stop(*log, cfg.fail_stop_grace_ms);
     srv.stop();
     if (snapshots) snapshots->stop();
     log->stop();
+    // The shards go before the server: replies they still hold (a write that was waiting for a
+    // full disk when the stop came) own sessions, whose destructors unregister from a worker.
+    shards.reset();
     log_event("stopped");
     return code;
 }

@@ -173,6 +173,16 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     t.help("flashgate_log_recovery_seconds", "gauge",
            "Time start-up recovery took (open, replay, checks).");
     t.line("flashgate_log_recovery_seconds ", recovery.seconds);
+    t.help("flashgate_log_disk_full", "gauge",
+           "1 while the log's disk is full: writes get 503 disk_full, /readyz is 503.");
+    t.line("flashgate_log_disk_full ", std::uint64_t{log.no_space ? 1u : 0u});
+    t.help("flashgate_log_enospc_total", "counter",
+           "Attempts to create a log segment or write a batch that found the disk full "
+           "(ENOSPC; each retry counts).");
+    t.line("flashgate_log_enospc_total ", log.no_space_events);
+    t.help("flashgate_log_failed", "gauge",
+           "1 once a log write or fdatasync has failed: the process is stopping (exit 3).");
+    t.line("flashgate_log_failed ", std::uint64_t{log.failed ? 1u : 0u});
     return t.take();
 }
 

@@ -9,7 +9,9 @@
 
 namespace fg::matching {
 
-enum class append_status : std::uint8_t { ok, full, failed };
+// full: no room for now (overloaded); no_space: the disk is full, nothing was written, retry
+// later; failed: the log stopped for good.
+enum class append_status : std::uint8_t { ok, full, no_space, failed };
 
 struct append_ticket {
     append_status status;
@@ -23,6 +25,10 @@ class journal {
     virtual append_ticket append(std::uint16_t type, std::span<const std::byte> payload) = 0;
     virtual std::uint64_t durable_pos() const = 0;
     virtual bool failed() const = 0;
+    // The disk is full: writes are refused (outcome::disk_full) until the log can write again;
+    // records appended before keep waiting and may still become durable. A cheap read, so a
+    // write can be refused before it touches any stock.
+    virtual bool no_space() const { return false; }
 };
 
 }  // namespace fg::matching

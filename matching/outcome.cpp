@@ -38,6 +38,8 @@ std::string_view to_string(outcome o) {
             return "request_in_progress";
         case outcome::overloaded:
             return "overloaded";
+        case outcome::disk_full:
+            return "disk_full";
         case outcome::log_failed:
             return "log_failed";
     }

@@ -30,6 +30,7 @@ enum class [[nodiscard]] outcome : std::uint8_t{
     request_in_progress,  // same Idempotency-Key while the first request is still running
     // Capacity and health.
     overloaded,
+    disk_full,  // the log's disk is full: refused before anything was reserved or written
     log_failed,
 };
 

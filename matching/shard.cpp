@@ -39,7 +39,24 @@ std::vector<stock_line> lines_of(const std::vector<order_item_request>& items,
 }
 
 outcome refusal_of(append_status s) {
-    return s == append_status::full ? outcome::overloaded : outcome::log_failed;
+    switch (s) {
+        case append_status::full:
+            return outcome::overloaded;
+        case append_status::no_space:
+            return outcome::disk_full;
+        case append_status::ok:
+        case append_status::failed:
+            break;
+    }
+    return outcome::log_failed;
+}
+
+// The log's state as a refusal of a new write (ok when it can take one). Checked before a write
+// touches anything, so that a full disk leaves no reservation and no record behind.
+outcome log_refusal(const journal& log) {
+    if (log.failed()) return outcome::log_failed;
+    if (log.no_space()) return outcome::disk_full;
+    return outcome::ok;
 }
 
 }  // namespace
@@ -107,7 +124,9 @@ void shard::place_at_home(std::string key, order_request req,
         }
         return;
     }
-    if (engine_.log().failed()) return reply(place_result{.result = outcome::log_failed});
+    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
+        return reply(place_result{.result = o});
+    }
     if (pending_ >= engine_.options().pending_max) {
         return reply(place_result{.result = outcome::overloaded});
     }
@@ -317,6 +336,9 @@ void shard::cancel_at_home(std::uint64_t order_id, unique_function<void(order_re
     if (it->second.status != order_status::pending_payment) {
         return reply(order_result{.result = outcome::illegal_transition, .value = it->second});
     }
+    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
+        return reply(order_result{.result = o});
+    }
     const std::int64_t now = engine_.time().now_ms();
     encode(order_cancelled{order_id, now}, scratch_);
     append_ticket ticket =
@@ -360,6 +382,9 @@ void shard::put_sku(std::string sku_id, sku_spec spec, unique_function<void(sku_
 
 void shard::put_sku_at_owner(std::string sku_id, const sku_spec& spec,
                              unique_function<void(sku_result)> reply) {
+    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
+        return reply(sku_result{.result = o});
+    }
     if (pending_ >= engine_.options().pending_max) {
         return reply(sku_result{.result = outcome::overloaded});
     }
@@ -411,6 +436,9 @@ void shard::adjust_stock(std::string sku_id, std::int64_t delta,
 
 void shard::adjust_at_owner(std::string sku_id, std::int64_t delta,
                             unique_function<void(sku_result)> reply) {
+    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
+        return reply(sku_result{.result = o});
+    }
     if (pending_ >= engine_.options().pending_max) {
         return reply(sku_result{.result = outcome::overloaded});
     }

@@ -28,6 +28,8 @@ bool check_options(const log_options& o, std::string& error) {
         error = "segment_bytes must be a multiple of 8 and at least 4 KiB";
     } else if (o.batch_bytes_max < batch_bytes_min) {
         error = "batch_bytes_max must be at least 64";
+    } else if (o.no_space_retry_ms == 0) {
+        error = "no_space_retry_ms must be at least 1";  // 0 would spin on a full disk
     } else {
         return true;
     }
@@ -69,7 +71,10 @@ std::unique_ptr<commit_log> commit_log::open(const log_options& opts, const repl
         const detail::segment_header h{.index = r.next_segment_index,
                                        .first_lsn = r.next_pos,
                                        .segment_bytes = opts.segment_bytes};
-        if (!detail::create_segment(opts.dir, h, r.cursor.file, error)) return nullptr;
+        if (detail::create_segment(opts.dir, h, r.cursor.file, error) !=
+            detail::segment_create::ok) {
+            return nullptr;  // a full disk at start-up is an error like any other
+        }
         r.cursor.index = h.index;
         r.cursor.write_offset = detail::segment_header_bytes;
         r.cursor.capacity = h.segment_bytes;
@@ -90,7 +95,8 @@ std::unique_ptr<commit_log> commit_log::open(const log_options& opts, const repl
         *log->ring_,
         detail::writer_options{.dir = opts.dir,
                                .segment_bytes = opts.segment_bytes,
-                               .batch_bytes_max = opts.batch_bytes_max},
+                               .batch_bytes_max = opts.batch_bytes_max,
+                               .no_space_retry_ms = opts.no_space_retry_ms},
         std::move(r.cursor), r.next_pos);
     return log;
 }
@@ -109,6 +115,8 @@ append_result commit_log::append(std::uint16_t type, std::span<const std::byte> 
     FG_STORAGE_ASSERT(type != frame_type_padding, "S5");
     FG_STORAGE_ASSERT(payload.size() <= max_payload_bytes_, "S9");
     if (writer_->failed()) return {append_status::failed, 0, 0};
+    // Refused rather than queued: records already in the ring are enough to wait for space.
+    if (writer_->no_space()) return {append_status::no_space, 0, 0};
     std::uint64_t lsn = 0;
     if (ring_->try_append(type, payload, lsn) == detail::log_ring::reserve_status::full) {
         return {append_status::full, 0, 0};
@@ -122,6 +130,8 @@ std::uint64_t commit_log::active_segment() const { return writer_->active_segmen
 
 bool commit_log::failed() const { return writer_->failed(); }
 
+bool commit_log::no_space() const { return writer_->no_space(); }
+
 const std::string& commit_log::failure_message() const {
     static const std::string none;
     return writer_->failed() ? writer_->error() : none;
@@ -129,7 +139,9 @@ const std::string& commit_log::failure_message() const {
 
 commit_log::counters commit_log::stats() const {
     const detail::log_writer::counters w = writer_->stats();
-    return {w.batches, w.records, w.bytes, w.fsync_ns_total, w.fsync_ns_max, ring_->used_bytes()};
+    return {w.batches,         w.records,           w.bytes,
+            w.fsync_ns_total,  w.fsync_ns_max,      ring_->used_bytes(),
+            w.no_space_events, writer_->no_space(), writer_->failed()};
 }
 
 bool read_sealed_segments(const std::filesystem::path& dir, std::uint64_t from_pos,

@@ -30,11 +30,13 @@ struct log_options {
     // Segments before the first one on disk may be gone (retention), but only if they lie
     // below it; otherwise open() refuses.
     std::uint64_t replay_from = 0;
+    std::uint32_t no_space_retry_ms = 200;  // while the disk is full, retry this often
 };
 
-// full = the ring has no room now (answer 503 overloaded); failed = the log hit an I/O error,
-// intake must stop.
-enum class append_status : std::uint8_t { ok, full, failed };
+// full = the ring has no room now (answer 503 overloaded); no_space = the disk is full and the
+// writer is waiting for space (answer 503, retry later; nothing was written); failed = the log
+// hit an I/O error, intake must stop.
+enum class append_status : std::uint8_t { ok, full, no_space, failed };
 
 struct append_result {
     append_status status;
@@ -89,6 +91,10 @@ class commit_log {
     std::uint64_t durable_pos()
         const;            // acquire; a record with end_pos <= durable_pos() is on disk
     bool failed() const;  // a write/fdatasync failed: nothing more becomes durable, ever
+    // The disk is full: the writer could not create the next segment (or write a batch) with
+    // ENOSPC and retries every no_space_retry_ms. Records appended before stay pending and
+    // become durable once space returns; append() answers no_space meanwhile. Relaxed read.
+    bool no_space() const;
     // The I/O error behind failed() ("fdatasync <path>: <strerror>"); empty while !failed().
     const std::string& failure_message() const;
     std::size_t max_payload_bytes() const { return max_payload_bytes_; }
@@ -100,6 +106,9 @@ class commit_log {
     struct counters {
         std::uint64_t batches, records, bytes, fsync_ns_total, fsync_ns_max;
         std::uint64_t ring_used_bytes;
+        std::uint64_t no_space_events;  // attempts that found the disk full (each retry counts)
+        bool no_space;                  // no_space() now
+        bool failed;                    // failed() now
     };
     counters stats() const;  // relaxed reads, for metrics
 

@@ -30,6 +30,7 @@ constexpr problem problems[] = {
     {409, "illegal_transition", "Illegal order transition"},
     {409, "request_in_progress", "Request in progress"},
     {503, "overloaded", "Overloaded"},
+    {503, "disk_full", "Log disk full"},
     {503, "log_failed", "Durable log unavailable"},
     // Gateway-level problems (looked up by code; internal_error doubles as the fallback above).
     {400, "malformed_json", "Malformed JSON"},

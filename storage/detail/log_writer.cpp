@@ -1,6 +1,7 @@
 #include "storage/detail/log_writer.hpp"
 
 #include <chrono>
+#include <system_error>
 #include <utility>
 
 #include "storage/detail/assert.hpp"
@@ -46,6 +47,12 @@ void log_writer::stop() {
     // Release: the writer acquires the flag, then drains up to the ring's tail.
     stop_requested_.store(true, std::memory_order_release);
     ring_.wake();
+    {
+        // Taking the lock orders the flag before a pause that is about to start (it sees the
+        // flag) or after one that has started (the notify below ends it).
+        const std::lock_guard lock(pause_mu_);
+    }
+    pause_cv_.notify_all();
     if (thread_.joinable()) {
         thread_.join();
     } else if (!started_) {
@@ -54,9 +61,12 @@ void log_writer::stop() {
 }
 
 log_writer::counters log_writer::stats() const {
-    return {batches_.load(std::memory_order_relaxed), records_.load(std::memory_order_relaxed),
-            bytes_.load(std::memory_order_relaxed), fsync_ns_total_.load(std::memory_order_relaxed),
-            fsync_ns_max_.load(std::memory_order_relaxed)};
+    return {batches_.load(std::memory_order_relaxed),
+            records_.load(std::memory_order_relaxed),
+            bytes_.load(std::memory_order_relaxed),
+            fsync_ns_total_.load(std::memory_order_relaxed),
+            fsync_ns_max_.load(std::memory_order_relaxed),
+            no_space_events_.load(std::memory_order_relaxed)};
 }
 
 void log_writer::run() {
@@ -66,7 +76,10 @@ void log_writer::run() {
         const std::uint32_t seen = ring_.publish_count();
         const batch b = collect();
         if (b.end != consumed_) {
-            if (!commit(b)) return;
+            const step s = commit(b);
+            if (s == step::failed) return;
+            // A full disk: the batch is still in the ring; collect it again after a pause.
+            if (s == step::no_space && !pause_for_space()) return;
             continue;  // records that arrived during the fdatasync form the next batch
         }
         // Acquire: pairs with stop(); tail() then shows every reservation made before it.
@@ -114,19 +127,24 @@ log_writer::batch log_writer::collect() const {
     return b;
 }
 
-bool log_writer::commit(const batch& b) {
+log_writer::step log_writer::commit(const batch& b) {
     if (b.records > 0) {
-        if (b.roll && !roll_segment(b.first_lsn)) return false;
+        if (b.roll) {
+            const step rolled = roll_segment(b.first_lsn);
+            if (rolled != step::done) return rolled;
+        }
         std::uint64_t offset = cursor_.write_offset;
         for (int i = 0; i < b.part_count; ++i) {
             if (!cursor_.file.pwrite_all({b.parts[i].data, b.parts[i].size}, offset, error_)) {
-                return fail(std::move(error_));
+                return write_failed();
             }
             offset += b.parts[i].size;
         }
         FG_STORAGE_ASSERT(offset <= cursor_.capacity, "S4");
         const auto t0 = std::chrono::steady_clock::now();
-        if (!cursor_.file.datasync(error_)) return fail(std::move(error_));  // never retried (S6)
+        // Never retried, whatever errno says, ENOSPC included (S6): after a failed fdatasync
+        // the kernel may have dropped the dirty pages, so a later success proves nothing.
+        if (!cursor_.file.datasync(error_)) return fail(std::move(error_));
         const auto ns =
             static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                            std::chrono::steady_clock::now() - t0)
@@ -145,30 +163,77 @@ bool log_writer::commit(const batch& b) {
     durable_pos_.store(b.end, std::memory_order_release);
     ring_.release(b.end);  // zero, then hand back to producers (S2)
     consumed_ = b.end;
+    // Relaxed: see no_space(). Cleared only once a batch is durable, so intake reopens when
+    // the log has shown it can write again.
+    if (no_space_.load(std::memory_order_relaxed))
+        no_space_.store(false, std::memory_order_relaxed);
     if (b.records > 0) notify_durable();
-    return true;
+    return step::done;
 }
 
-bool log_writer::roll_segment(std::uint64_t first_lsn) {
+log_writer::step log_writer::roll_segment(std::uint64_t first_lsn) {
+    // A retry on a full disk first asks the file system: zero-filling up to a segment only to
+    // meet ENOSPC again, several times a second, would churn the page cache for nothing.
+    if (no_space_.load(std::memory_order_relaxed) && !room_for_segment()) return note_no_space();
     // Synchronous: writing a whole segment of zeros stalls this batch (tens of ms for 64 MiB).
     // The previous segment is already synced: every batch in it was.
     cursor_.file.close();
     const segment_header h{
         .index = cursor_.index + 1, .first_lsn = first_lsn, .segment_bytes = opts_.segment_bytes};
-    if (!create_segment(opts_.dir, h, cursor_.file, error_)) return fail(std::move(error_));
+    switch (create_segment(opts_.dir, h, cursor_.file, error_)) {
+        case segment_create::ok:
+            break;
+        case segment_create::no_space:
+            // Nothing of the new segment is left; the cursor still names the old one, so the
+            // next attempt builds the same segment again.
+            return note_no_space();
+        case segment_create::failed:
+            return fail(std::move(error_));
+    }
     cursor_.index = h.index;
     cursor_.write_offset = segment_header_bytes;
     cursor_.capacity = h.segment_bytes;
     active_segment_.store(h.index, std::memory_order_release);
-    return true;
+    return step::done;
 }
 
-bool log_writer::fail(std::string message) {
+bool log_writer::room_for_segment() const {
+    std::error_code ec;
+    const std::filesystem::space_info info = std::filesystem::space(opts_.dir, ec);
+    return ec || info.available >= opts_.segment_bytes;  // unknown: let the attempt tell
+}
+
+// A pwrite into a preallocated segment should never meet ENOSPC, but a file system that
+// allocates lazily (copy-on-write, thin provisioning) may. Retrying a pwrite is safe, unlike an
+// fdatasync: no sync has failed, so the page cache holds nothing that was reported written and
+// then dropped; the next attempt writes the same bytes at the same offsets.
+log_writer::step log_writer::write_failed() {
+    if (is_no_space_error(error_)) return note_no_space();
+    return fail(std::move(error_));
+}
+
+log_writer::step log_writer::note_no_space() {
+    error_.clear();  // error_ belongs to fail(); readers look at it only once failed() is true
+    add_relaxed(no_space_events_, 1);
+    no_space_.store(true, std::memory_order_relaxed);  // relaxed: see no_space()
+    return step::no_space;
+}
+
+// Waits for the retry interval, or less if stop() is called. False once stop() was requested:
+// the writer then gives up on what is left (it was never acknowledged).
+bool log_writer::pause_for_space() {
+    std::unique_lock lock(pause_mu_);
+    // Relaxed: the mutex orders this read against stop()'s store (see stop()).
+    return !pause_cv_.wait_for(lock, std::chrono::milliseconds(opts_.no_space_retry_ms),
+                               [this] { return stop_requested_.load(std::memory_order_relaxed); });
+}
+
+log_writer::step log_writer::fail(std::string message) {
     error_ = std::move(message);
     // Release: a thread that sees failed() also sees error_. Nothing becomes durable after (S6).
     failed_.store(true, std::memory_order_release);
     notify_durable();  // wakes the shards so they stop waiting and answer with the failure
-    return false;
+    return step::failed;
 }
 
 void log_writer::notify_durable() {

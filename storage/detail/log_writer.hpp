@@ -1,12 +1,16 @@
 #pragma once
 
 // The log writer: the one thread that moves records from the ring to the segment files, with
-// group commit (one fdatasync per batch) and fail-stop on any I/O error. See storage/FORMAT.md.
+// group commit (one fdatasync per batch). A full disk (ENOSPC while creating the next segment or
+// writing a batch) pauses it and is retried; any other I/O error, and every fdatasync error, is
+// fail-stop (S6). See storage/FORMAT.md and storage/README.md.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -17,8 +21,9 @@ namespace fg::storage::detail {
 
 struct writer_options {
     std::filesystem::path dir;
-    std::uint64_t segment_bytes = 0;    // size of each new segment
-    std::uint64_t batch_bytes_max = 0;  // most frame bytes per write + fdatasync
+    std::uint64_t segment_bytes = 0;        // size of each new segment
+    std::uint64_t batch_bytes_max = 0;      // most frame bytes per write + fdatasync
+    std::uint32_t no_space_retry_ms = 200;  // pause between attempts while the disk is full
 };
 
 // Writer-thread: the cursor and batch state belong to the writer thread (or, before start() and
@@ -28,6 +33,7 @@ class log_writer {
  public:
     struct counters {
         std::uint64_t batches, records, bytes, fsync_ns_total, fsync_ns_max;
+        std::uint64_t no_space_events;  // attempts that found the disk full (ENOSPC/EDQUOT)
     };
 
     log_writer(log_ring& ring, writer_options opts, segment_cursor cursor, std::uint64_t start_pos);
@@ -38,6 +44,8 @@ class log_writer {
     void set_on_durable(std::function<void()> fn);
     void start();
     // Drains and syncs everything published, then joins. Never started: drains on this thread.
+    // While the disk is full it gives up instead (after at least one more attempt): records
+    // still in the ring then never become durable, and were never acknowledged.
     void stop();
 
     // Acquire: pairs with the release store after fdatasync, so a reader that sees a position
@@ -45,6 +53,10 @@ class log_writer {
     std::uint64_t durable_pos() const { return durable_pos_.load(std::memory_order_acquire); }
     // Acquire: pairs with the release store in fail(), which follows the error message write.
     bool failed() const { return failed_.load(std::memory_order_acquire); }
+    // True from an attempt that failed with ENOSPC until a batch is durable again. Relaxed: an
+    // admission hint only (appenders refuse new writes while it is set); nothing is published
+    // through it, and records appended around a change simply wait in the ring.
+    bool no_space() const { return no_space_.load(std::memory_order_relaxed); }
     // The I/O error that failed the log; empty unless failed() returned true.
     const std::string& error() const { return error_; }
     counters stats() const;
@@ -67,11 +79,19 @@ class log_writer {
         int part_count = 0;
     };
 
+    // What one attempt at a batch came to. no_space: nothing was made durable and the batch
+    // stays in the ring, to be collected again after a pause.
+    enum class step : std::uint8_t { done, no_space, failed };
+
     void run();
     batch collect() const;
-    bool commit(const batch& b);
-    bool roll_segment(std::uint64_t first_lsn);
-    bool fail(std::string message);
+    step commit(const batch& b);
+    step roll_segment(std::uint64_t first_lsn);
+    bool room_for_segment() const;
+    step write_failed();
+    step note_no_space();
+    bool pause_for_space();
+    step fail(std::string message);
     void notify_durable();
 
     log_ring& ring_;
@@ -86,6 +106,11 @@ class log_writer {
 
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> failed_{false};
+    std::atomic<bool> no_space_{false};
+    // The pause between attempts on a full disk; stop() notifies it so that it never waits out
+    // the interval.
+    std::mutex pause_mu_;
+    std::condition_variable pause_cv_;
     std::atomic<std::uint64_t> durable_pos_;
     std::atomic<std::uint64_t> active_segment_;
     // Metrics: written by the writer only, read relaxed by anyone.
@@ -94,6 +119,7 @@ class log_writer {
     std::atomic<std::uint64_t> bytes_{0};
     std::atomic<std::uint64_t> fsync_ns_total_{0};
     std::atomic<std::uint64_t> fsync_ns_max_{0};
+    std::atomic<std::uint64_t> no_space_events_{0};
 };
 
 }  // namespace fg::storage::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -98,8 +99,17 @@ bool list_segments(const std::filesystem::path& dir, std::vector<segment_entry>&
     return true;
 }
 
-bool create_segment(const std::filesystem::path& dir, const segment_header& h, posix_file& out,
-                    std::string& error) {
+bool is_no_space_error(const std::string& error) {
+    // posix_file turns errno into text at the failing call; matching that text here keeps the
+    // errno of the call itself, which later allocations could not clobber.
+    for (const int err : {ENOSPC, EDQUOT}) {
+        if (error.find(std::string(": ") + std::strerror(err)) != std::string::npos) return true;
+    }
+    return false;
+}
+
+segment_create create_segment(const std::filesystem::path& dir, const segment_header& h,
+                              posix_file& out, std::string& error) {
     const std::filesystem::path final_path = dir / segment_file_name(h.index);
     std::filesystem::path tmp_path = final_path;
     tmp_path += ".tmp";
@@ -108,15 +118,23 @@ bool create_segment(const std::filesystem::path& dir, const segment_header& h, p
     encode_segment_header(h, header);
     // Zeros are written, not fallocate'd: fdatasync of a later pwrite into blocks that already
     // exist need not update the file size or extent map, which makes every batch's sync cheaper.
-    if (!tmp.open(tmp_path, posix_file::mode::create_truncate, error) ||
-        !tmp.pwrite_all(header, 0, error) ||
-        !tmp.write_zeros(segment_header_bytes, h.segment_bytes - segment_header_bytes, error) ||
-        !tmp.sync(error)) {
-        return false;
-    }
+    const bool built =
+        tmp.open(tmp_path, posix_file::mode::create_truncate, error) &&
+        tmp.pwrite_all(header, 0, error) &&
+        tmp.write_zeros(segment_header_bytes, h.segment_bytes - segment_header_bytes, error) &&
+        tmp.sync(error);
     tmp.close();
-    if (!rename_file(tmp_path, final_path, error) || !sync_directory(dir, error)) return false;
-    return out.open(final_path, posix_file::mode::read_write, error);
+    if (!built || !rename_file(tmp_path, final_path, error)) {
+        // Give the blocks of a partial .tmp back at once: on a full disk they are exactly what
+        // the next attempt (or anything else on the file system) needs. A failed unlink only
+        // leaves a stray .tmp, which start-up ignores and the next attempt truncates.
+        std::string ignored;  // ENOENT when open() itself failed: nothing to give back
+        (void)remove_file(tmp_path, ignored);
+        return is_no_space_error(error) ? segment_create::no_space : segment_create::failed;
+    }
+    if (!sync_directory(dir, error)) return segment_create::failed;
+    return out.open(final_path, posix_file::mode::read_write, error) ? segment_create::ok
+                                                                     : segment_create::failed;
 }
 
 }  // namespace fg::storage::detail

@@ -48,9 +48,20 @@ struct segment_cursor {
     std::uint64_t capacity = 0;      // file size: frames must end at or before it
 };
 
+// What create_segment() ran into. no_space: the file system is full (ENOSPC or EDQUOT) while
+// building the .tmp or renaming it; the .tmp is removed, nothing of the segment is left, and
+// the same call may be retried once space returns. failed: any other error, or any error of the
+// directory fsync after the rename (the new name's durability is then unknown).
+enum class [[nodiscard]] segment_create : std::uint8_t{ok, no_space, failed};
+
 // Creates segment `h.index` whole, or not at all: header and zeros to h.segment_bytes go to
 // `<name>.tmp`, which is fsync'd, renamed and the directory fsync'd. `out` is then open on it.
-bool create_segment(const std::filesystem::path& dir, const segment_header& h, posix_file& out,
-                    std::string& error);
+// On an error before the rename the .tmp is removed, so that a full disk gets its space back.
+segment_create create_segment(const std::filesystem::path& dir, const segment_header& h,
+                              posix_file& out, std::string& error);
+
+// True if `error` (a posix_file message, which ends in strerror(errno)) reports a full file
+// system: ENOSPC, or EDQUOT for a quota.
+bool is_no_space_error(const std::string& error);
 
 }  // namespace fg::storage::detail

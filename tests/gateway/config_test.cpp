@@ -50,6 +50,14 @@ TEST(Config, FlagsOverrideEnvironment) {
     EXPECT_EQ(p.cfg.admin_token, "secret");
 }
 
+TEST(Config, FailStopGraceDefaultsToOneSecondAndIsBounded) {
+    EXPECT_EQ(parse({}).cfg.fail_stop_grace_ms, 1000u);
+    parsed p = parse({"--fail-stop-grace-ms", "0"});
+    ASSERT_EQ(p.action, config_action::run) << p.message;
+    EXPECT_EQ(p.cfg.fail_stop_grace_ms, 0u);
+    EXPECT_EQ(parse({"--fail-stop-grace-ms=60001"}).action, config_action::error);
+}
+
 TEST(Config, BadValuesAreRefusedWithTheirName) {
     parsed port = parse({"--port", "70000"});
     EXPECT_EQ(port.action, config_action::error);

@@ -31,4 +31,17 @@ TEST(Metrics, HistogramBucketsAreCumulativeAndCountsMerge) {
     EXPECT_NE(text.find("flashgate_ready 1"), std::string::npos);
 }
 
+TEST(Metrics, LogDiskFullGaugeAndEnospcCounterFollowTheLog) {
+    storage::commit_log::counters log{};
+    std::string text = render_metrics({shard_report{}}, log, true);
+    EXPECT_NE(text.find("flashgate_log_disk_full 0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("flashgate_log_enospc_total 0\n"), std::string::npos);
+    EXPECT_NE(text.find("flashgate_log_failed 0\n"), std::string::npos);
+    log.no_space = true;
+    log.no_space_events = 3;
+    text = render_metrics({shard_report{}}, log, true);
+    EXPECT_NE(text.find("flashgate_log_disk_full 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("flashgate_log_enospc_total 3\n"), std::string::npos);
+}
+
 }  // namespace fg::gateway

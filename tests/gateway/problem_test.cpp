@@ -31,6 +31,7 @@ TEST(ProblemFor, OutcomesMapToTheirStatus) {
     EXPECT_EQ(problem_for(outcome::order_not_found).status, 404);
     EXPECT_EQ(problem_for(outcome::request_in_progress).status, 409);
     EXPECT_EQ(problem_for(outcome::overloaded).status, 503);
+    EXPECT_EQ(problem_for(outcome::disk_full).status, 503);
     EXPECT_EQ(problem_for(outcome::log_failed).status, 503);
 }
 

@@ -52,6 +52,7 @@ void gateway_process::start() {
         } else {
             ::setenv("FLASHGATE_STOREFRONT_TOKEN", opts_.storefront_token.c_str(), 1);
         }
+        for (const auto& [name, value] : opts_.env) ::setenv(name.c_str(), value.c_str(), 1);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -102,6 +103,36 @@ int gateway_process::stop() {
     if (pid_ <= 0) return -1;
     ::kill(pid_, SIGTERM);
     return wait_exit();
+}
+
+std::optional<int> gateway_process::wait_exit_for(int timeout_ms) {
+    if (pid_ <= 0) return std::nullopt;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            if (stdout_fd_ >= 0) {
+                ::close(stdout_fd_);
+                stdout_fd_ = -1;
+            }
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        // Wait on the output pipe for at most 10 ms: it wakes on output (kept) and at exit.
+        pollfd p{stdout_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 10) > 0 && stdout_fd_ >= 0) {
+            char buf[4096];
+            const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
+            if (n > 0) {
+                output_.append(buf, static_cast<std::size_t>(n));
+            } else {
+                ::close(stdout_fd_);  // end of file: poll() then just waits out its 10 ms
+                stdout_fd_ = -1;
+            }
+        }
+    }
 }
 
 void gateway_process::kill9() {

@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fg::testing {
@@ -32,6 +34,8 @@ struct gateway_options {
     std::string storefront_token;  // empty: storefront routes are open
     // Small segments: start-up preallocates less, and the tests cross segment boundaries.
     std::vector<std::string> extra_args = {"--log-segment-bytes", "262144"};
+    // Set in the child's environment on top of the test's own (e.g. LD_PRELOAD of a fault shim).
+    std::vector<std::pair<std::string, std::string>> env;
 };
 
 class gateway_process {
@@ -47,6 +51,9 @@ class gateway_process {
     int stop();
     // SIGKILL and wait: a crash, as far as the process can tell.
     void kill9();
+    // Waits (bounded) for the process to exit by itself, reading its output meanwhile. Returns
+    // its exit status as stop() does, or nullopt if it still runs after `timeout_ms`.
+    std::optional<int> wait_exit_for(int timeout_ms);
 
     unsigned short port() const { return port_; }
     pid_t pid() const { return pid_; }

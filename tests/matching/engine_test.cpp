@@ -174,6 +174,66 @@ TEST_F(engine_fixture, FullLogAnswersOverloadedAndGivesTheStockBack) {
     EXPECT_EQ(sku("a").held, 0);
 }
 
+TEST_F(engine_fixture, DiskFullRefusesEveryWriteBeforeItTouchesStockOrTheLog) {
+    put("a", 3);
+    auto first = place(0, "k0", request({{"a", 1}}));
+    ASSERT_TRUE(first && first->result == outcome::ok);
+    const std::size_t records = log_.records().size();
+    log_.set_no_space(true);
+    auto r = place(1, "k1", request({{"a", 1}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result, outcome::disk_full);
+    std::optional<order_result> c;
+    eng_->at(2).cancel_order(first->placed.id, [&](order_result res) { c = res; });
+    std::optional<sku_result> upsert, adjust;
+    sku_spec spec;
+    spec.stock = 10;
+    eng_->at(3).put_sku("a", spec, [&](sku_result res) { upsert = res; });
+    eng_->at(3).adjust_stock("a", 5, [&](sku_result res) { adjust = res; });
+    pump();
+    ASSERT_TRUE(c && upsert && adjust);
+    EXPECT_EQ(c->result, outcome::disk_full);
+    EXPECT_EQ(upsert->result, outcome::disk_full);
+    EXPECT_EQ(adjust->result, outcome::disk_full);
+    EXPECT_EQ(log_.records().size(), records) << "a refused write reached the log";
+    log_.set_no_space(false);
+    const sku_state a = sku("a");
+    EXPECT_EQ(a.stock, 3);
+    EXPECT_EQ(a.held, 1);
+    // Nothing was used up: the same key and the cancel go through once the disk has room.
+    auto retry = place(1, "k1", request({{"a", 1}}));
+    ASSERT_TRUE(retry);
+    EXPECT_EQ(retry->result, outcome::ok);
+    EXPECT_FALSE(retry->replayed);
+}
+
+TEST_F(engine_fixture, NoSpaceFromTheAppendItselfGivesTheReservationBack) {
+    put("a", 3);
+    log_.set_append_no_space(true);  // the check passed, then the disk filled
+    auto r = place(0, "k", request({{"a", 2}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result, outcome::disk_full);
+    log_.set_append_no_space(false);
+    EXPECT_EQ(sku("a").held, 0);
+    EXPECT_EQ(sku("a").available(), 3);
+}
+
+TEST_F(engine_fixture, WriteAppendedBeforeTheDiskFilledWaitsAndIsAcknowledgedWhenDurable) {
+    put("a", 3);
+    log_.set_auto_sync(false);
+    std::optional<place_result> pending;
+    eng_->at(0).place_order("k", request({{"a", 1}}), [&](place_result r) { pending = r; });
+    pump();
+    log_.set_no_space(true);
+    pump();
+    EXPECT_FALSE(pending) << "a logged write was answered while the disk was full";
+    log_.set_no_space(false);
+    log_.sync_all();
+    pump();
+    ASSERT_TRUE(pending);
+    EXPECT_EQ(pending->result, outcome::ok);
+}
+
 TEST_F(engine_fixture, ReplayOfTheLogRebuildsCountsOrdersAndKeys) {
     auto ids = skus_on_different_shards(2);
     put(ids[0], 10);
