@@ -13,11 +13,16 @@ cycles=${1:-${FG_CRASH_CYCLES:-1000}}
 cmake --preset release >/dev/null
 cmake --build build/release --target flashgate fg_crash_loop_test
 
+# Run private copies: a rebuild during the (long) run must not swap the binaries under it.
+private=$(mktemp -d)
+trap 'rm -rf "$private"' EXIT
+cp build/release/gateway/flashgate build/release/tests/crash/fg_crash_loop_test "$private/"
+
 log=build/release/crash-loop.log
 started=$(date +%s)
 status=0
-FG_CRASH_CYCLES=$cycles FG_CRASH_MAX_SECONDS=0 \
-    build/release/tests/crash/fg_crash_loop_test >"$log" 2>&1 || status=$?
+FG_CRASH_CYCLES=$cycles FG_CRASH_MAX_SECONDS=0 FG_GATEWAY_BINARY="$private/flashgate" \
+    "$private/fg_crash_loop_test" >"$log" 2>&1 || status=$?
 elapsed=$(($(date +%s) - started))
 
 grep -E '^crash loop: seed' "$log" || true

@@ -32,7 +32,11 @@ gateway_process::~gateway_process() {
 void gateway_process::start() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> args = {FG_GATEWAY_BINARY,
+    // FG_GATEWAY_BINARY in the environment runs another build (scripts/crash-loop.sh runs a
+    // private copy, so that rebuilding during a long run cannot swap the binary under it).
+    const char* binary = std::getenv("FG_GATEWAY_BINARY");
+    std::vector<std::string> args = {binary != nullptr && *binary != '\0' ? binary
+                                                                          : FG_GATEWAY_BINARY,
                                      "--host",
                                      "127.0.0.1",
                                      "--port",
