@@ -102,7 +102,11 @@ void inventory::hold(std::string_view buyer_id, std::span<const stock_line> line
     for (const stock_line& line : lines) {
         entry& e = must_find(line.sku_id, "M6 (an order names a known SKU)");
         e.state.held += line.qty;
-        auto [it, _] = e.bought_by_buyer.try_emplace(std::string(buyer_id), 0);
+        // Look before inserting: try_emplace would build a std::string key for every call.
+        auto it = e.bought_by_buyer.find(buyer_id);
+        if (it == e.bought_by_buyer.end()) {
+            it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
+        }
         it->second += line.qty;
     }
 }
