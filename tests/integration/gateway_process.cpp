@@ -35,16 +35,16 @@ void gateway_process::start() {
     // FG_GATEWAY_BINARY in the environment runs another build (scripts/crash-loop.sh runs a
     // private copy, so that rebuilding during a long run cannot swap the binary under it).
     const char* binary = std::getenv("FG_GATEWAY_BINARY");
-    std::vector<std::string> args = {binary != nullptr && *binary != '\0' ? binary
-                                                                          : FG_GATEWAY_BINARY,
-                                     "--host",
-                                     "127.0.0.1",
-                                     "--port",
-                                     "0",
-                                     "--data-dir",
-                                     opts_.data_dir.string(),
-                                     "--threads",
-                                     std::to_string(opts_.threads)};
+    std::vector<std::string> args = {
+        binary != nullptr && *binary != '\0' ? binary : FG_GATEWAY_BINARY,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        opts_.data_dir.string(),
+        "--threads",
+        std::to_string(opts_.threads)};
     args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
