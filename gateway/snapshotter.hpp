@@ -13,6 +13,7 @@
 // each record on a background thread; the live path is untouched.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
