@@ -60,6 +60,7 @@ void snapshotter::start() {
 }
 
 void snapshotter::stop() {
+    stopping_.store(true, std::memory_order_relaxed);
     {
         std::lock_guard lock(mu_);
         stop_requested_ = true;
@@ -85,9 +86,11 @@ void snapshotter::run() {
         if (storage::load_snapshot(
                 base_->path,
                 [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
-                    return shadow_->replay(type, payload, error);
+                    return !stopping_.load(std::memory_order_relaxed) &&
+                           shadow_->replay(type, payload, error);
                 },
                 folded_pos_, records, error) != storage::snapshot_load::ok) {
+            if (stopping_.load(std::memory_order_relaxed)) return;
             stopped_.store(true, std::memory_order_relaxed);
             on_event_("snapshots_stopped", error);
             return;
@@ -102,6 +105,7 @@ void snapshotter::run() {
         backoff = opts_.tick;
         error.clear();
         if (!fold_sealed(error)) {
+            if (stopping_.load(std::memory_order_relaxed)) return;
             // Sealed segments were synced whole; one that does not read back is a disk problem
             // for the operator. Intake goes on; snapshots stop until a restart.
             stopped_.store(true, std::memory_order_relaxed);
@@ -127,7 +131,8 @@ bool snapshotter::fold_sealed(std::string& error) {
             opts_.log_dir, folded_pos_, active,
             [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
                 ++folded;
-                return shadow_->replay(type, payload, error);
+                return !stopping_.load(std::memory_order_relaxed) &&
+                       shadow_->replay(type, payload, error);
             },
             next, error)) {
         return false;

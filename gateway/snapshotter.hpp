@@ -94,6 +94,9 @@ class snapshotter {
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_requested_ = false;  // guarded by mu_
+    // Also set by stop(), read per record: a long load or fold (a whole history on the first
+    // start) ends at the next record instead of holding up shutdown.
+    std::atomic<bool> stopping_{false};
 
     std::atomic<std::uint64_t> written_{0}, failures_{0}, last_log_pos_{0}, last_records_{0},
         last_bytes_{0}, last_write_ms_{0}, segments_removed_{0}, folded_records_{0};
