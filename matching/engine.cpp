@@ -79,15 +79,13 @@ bool engine::replay_order(std::span<const std::byte> payload, std::string& error
         error = "undecodable order record";
         return false;
     }
+    // One lookup per line. An unknown SKU stops start-up, so what was held before it is moot.
     for (const order_item& item : o.items) {
-        if (shards_[sku_owner(item.sku_id)]->stock_.find(item.sku_id) == nullptr) {
+        if (!shards_[sku_owner(item.sku_id)]->stock_.hold_line(o.buyer_id,
+                                                               {item.sku_id, item.qty})) {
             error = "order " + std::to_string(o.id) + " names unknown SKU " + item.sku_id;
             return false;
         }
-    }
-    for (const order_item& item : o.items) {
-        stock_line line{item.sku_id, item.qty};
-        shards_[sku_owner(item.sku_id)]->stock_.hold(o.buyer_id, {&line, 1});
     }
     max_order_seq_ = std::max(max_order_seq_, o.id >> 8);
     shards_[key_home(o.idempotency_key)]->keys_[o.idempotency_key] = {o.id};

@@ -1,5 +1,7 @@
 #include "matching/inventory.hpp"
 
+#include <array>
+
 #include "matching/assert.hpp"
 #include "matching/limits.hpp"
 
@@ -81,11 +83,17 @@ outcome inventory::check_line(const entry& e, std::string_view buyer_id, std::in
 
 reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_line> lines,
                                std::int64_t now_ms) {
+    FG_ASSERT(lines.size() <= limits::order_items_max,
+              "M5 (an order has at most order_items_max lines)");
+    // One lookup per line: the entries found while checking are the ones priced and held.
+    std::array<entry*, limits::order_items_max> found{};
     reservation r;
-    for (const stock_line& line : lines) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const stock_line& line = lines[i];
         auto it = skus_.find(line.sku_id);
-        outcome o = it == skus_.end() ? outcome::unknown_sku
-                                      : check_line(it->second, buyer_id, line.qty, now_ms);
+        found[i] = it == skus_.end() ? nullptr : &it->second;
+        outcome o = found[i] == nullptr ? outcome::unknown_sku
+                                        : check_line(*found[i], buyer_id, line.qty, now_ms);
         if (o != outcome::ok && (r.result == outcome::ok || o < r.result)) {
             r.result = o;
             r.refused_sku = std::string(line.sku_id);
@@ -93,22 +101,28 @@ reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_
     }
     if (r.result != outcome::ok) return r;
     r.unit_prices.reserve(lines.size());
-    for (const stock_line& line : lines) r.unit_prices.push_back(find(line.sku_id)->price);
-    hold(buyer_id, lines);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        r.unit_prices.push_back(found[i]->state.price);
+        take(*found[i], buyer_id, lines[i].qty);
+    }
     return r;
 }
 
-void inventory::hold(std::string_view buyer_id, std::span<const stock_line> lines) {
-    for (const stock_line& line : lines) {
-        entry& e = must_find(line.sku_id, "M6 (an order names a known SKU)");
-        e.state.held += line.qty;
-        // Look before inserting: try_emplace would build a std::string key for every call.
-        auto it = e.bought_by_buyer.find(buyer_id);
-        if (it == e.bought_by_buyer.end()) {
-            it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
-        }
-        it->second += line.qty;
+void inventory::take(entry& e, std::string_view buyer_id, std::int64_t qty) {
+    e.state.held += qty;
+    // Look before inserting: try_emplace would build a std::string key for every call.
+    auto it = e.bought_by_buyer.find(buyer_id);
+    if (it == e.bought_by_buyer.end()) {
+        it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
     }
+    it->second += qty;
+}
+
+bool inventory::hold_line(std::string_view buyer_id, const stock_line& line) {
+    auto it = skus_.find(line.sku_id);
+    if (it == skus_.end()) return false;
+    take(it->second, buyer_id, line.qty);
+    return true;
 }
 
 void inventory::release(std::string_view buyer_id, std::span<const stock_line> lines) {

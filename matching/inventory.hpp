@@ -55,8 +55,9 @@ class inventory {
     // first refusal in outcome precedence order is reported with its SKU.
     reservation reserve(std::string_view buyer_id, std::span<const stock_line> lines,
                         std::int64_t now_ms);
-    // Takes holds without checks: replay of an order the log says was accepted.
-    void hold(std::string_view buyer_id, std::span<const stock_line> lines);
+    // Takes a hold without checks: replay of an order the log says was accepted. False (and
+    // nothing changed) only if the SKU is unknown, which replay reports as a broken log.
+    [[nodiscard]] bool hold_line(std::string_view buyer_id, const stock_line& line);
     // Gives held units back (a refused, failed or cancelled order).
     void release(std::string_view buyer_id, std::span<const stock_line> lines);
 
@@ -77,6 +78,7 @@ class inventory {
     outcome check_line(const entry& e, std::string_view buyer_id, std::int64_t qty,
                        std::int64_t now_ms) const;
     entry& must_find(std::string_view sku_id, const char* invariant);
+    static void take(entry& e, std::string_view buyer_id, std::int64_t qty);
 
     string_map<entry> skus_;
 };
