@@ -59,15 +59,6 @@ struct args {
     std::filesystem::path load;  // set: only load this snapshot (the child process)
 };
 
-class no_journal final : public matching::journal {
- public:
-    matching::append_ticket append(std::uint16_t, std::span<const std::byte>) override {
-        return {matching::append_status::failed, 0};
-    }
-    std::uint64_t durable_pos() const override { return 0; }
-    bool failed() const override { return true; }
-};
-
 std::string sku_name(std::uint64_t i) { return "sku-" + std::to_string(i); }
 
 // Appends every record and waits until the last is durable.
@@ -172,7 +163,7 @@ double time_to_ready(const std::string& binary, const std::filesystem::path& dat
 // --load PATH: loads one snapshot into a fresh engine and prints the load line.
 int load_only(const std::filesystem::path& path, std::size_t threads) {
     matching::system_clock clock;
-    no_journal journal;
+    matching::replay_only_journal journal;
     matching::engine fresh(matching::engine_options{.shard_count = threads}, clock, journal);
     std::string error;
     const auto t0 = clock_type::now();
@@ -267,7 +258,7 @@ int main(int argc, char** argv) {
 
     // replay: what start-up does.
     matching::system_clock clock;
-    no_journal journal;
+    matching::replay_only_journal journal;
     auto engine = std::make_unique<matching::engine>(
         matching::engine_options{.shard_count = a.threads}, clock, journal);
     t0 = clock_type::now();

@@ -7,16 +7,6 @@
 namespace fg::gateway {
 namespace {
 
-// The shadow engine only replays; a shard of it never appends.
-class no_journal final : public matching::journal {
- public:
-    matching::append_ticket append(std::uint16_t, std::span<const std::byte>) override {
-        return {matching::append_status::failed, 0};
-    }
-    std::uint64_t durable_pos() const override { return 0; }
-    bool failed() const override { return true; }
-};
-
 void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
             std::uint64_t value) {
     out.append("# HELP ").append(name).append(" ").append(help).append("\n");
@@ -77,9 +67,8 @@ snapshot_counters snapshotter::stats() const {
 }
 
 void snapshotter::run() {
-    no_journal_ = std::make_unique<no_journal>();
     shadow_ = std::make_unique<matching::engine>(
-        matching::engine_options{.shard_count = opts_.shard_count}, clock_, *no_journal_);
+        matching::engine_options{.shard_count = opts_.shard_count}, clock_, journal_);
     std::string error;
     if (base_) {
         std::uint64_t records = 0;

@@ -84,7 +84,7 @@ class snapshotter {
 
     // Snapshotter-thread only, after start().
     matching::system_clock clock_;
-    std::unique_ptr<matching::journal> no_journal_;
+    matching::replay_only_journal journal_;
     std::unique_ptr<matching::engine> shadow_;
     std::uint64_t folded_pos_ = 0;      // next log position to fold
     std::uint64_t folded_below_ = 0;    // segments below this index are folded

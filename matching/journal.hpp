@@ -31,4 +31,15 @@ class journal {
     virtual bool no_space() const { return false; }
 };
 
+// For an engine that is only ever fed by replay() (a snapshot's shadow, a benchmark): nothing
+// may be appended, and nothing ever becomes durable.
+class replay_only_journal final : public journal {
+ public:
+    append_ticket append(std::uint16_t, std::span<const std::byte>) override {
+        return {append_status::failed, 0};
+    }
+    std::uint64_t durable_pos() const override { return 0; }
+    bool failed() const override { return true; }
+};
+
 }  // namespace fg::matching

@@ -8,6 +8,7 @@
 
 #include "storage/crc32c.hpp"
 #include "storage/detail/assert.hpp"
+#include "storage/detail/le_bytes.hpp"
 #include "storage/detail/mapped_file.hpp"
 #include "storage/record_frame.hpp"
 
@@ -24,18 +25,6 @@ constexpr std::string_view name_prefix = "snapshot-";
 constexpr std::string_view name_suffix = ".snap";
 constexpr std::string_view tmp_suffix = ".snap.tmp";
 constexpr std::size_t pos_digits = 20;
-
-template <class T>
-void store(std::byte* p, T v) {
-    std::memcpy(p, &v, sizeof v);
-}
-
-template <class T>
-T load(const std::byte* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
 
 bool parse_name(const std::string& name, std::uint64_t& log_pos) {
     if (name.size() != name_prefix.size() + pos_digits + name_suffix.size() ||
@@ -65,11 +54,11 @@ bool walk(std::span<const std::byte> file, const std::filesystem::path& path,
     if (file.size() < snapshot_header_bytes) return bad(0, "short header");
     const std::byte* h = file.data();
     if (std::memcmp(h, snapshot_magic.data(), snapshot_magic.size()) != 0 ||
-        load<std::uint32_t>(h + 8) != snapshot_version ||
-        load<std::uint32_t>(h + header_crc_offset) != crc32c({h, header_crc_offset})) {
+        detail::load_le<std::uint32_t>(h + 8) != snapshot_version ||
+        detail::load_le<std::uint32_t>(h + header_crc_offset) != crc32c({h, header_crc_offset})) {
         return bad(0, "bad header");
     }
-    log_pos = load<std::uint64_t>(h + 16);
+    log_pos = detail::load_le<std::uint64_t>(h + 16);
     records = 0;
     std::uint64_t off = snapshot_header_bytes;
     while (true) {
@@ -79,8 +68,8 @@ bool walk(std::span<const std::byte> file, const std::filesystem::path& path,
         }
         if (f.type == snapshot_trailer_type) {
             if (f.payload.size() != trailer_payload_bytes ||
-                load<std::uint64_t>(f.payload.data()) != records ||
-                load<std::uint64_t>(f.payload.data() + 8) != log_pos) {
+                detail::load_le<std::uint64_t>(f.payload.data()) != records ||
+                detail::load_le<std::uint64_t>(f.payload.data() + 8) != log_pos) {
                 return bad(off, "trailer does not match the records");
             }
             if (off + f.frame_len != file.size())
@@ -128,9 +117,9 @@ std::unique_ptr<snapshot_writer> snapshot_writer::create(const std::filesystem::
     w->buffer_.resize(snapshot_header_bytes);
     std::byte* h = w->buffer_.data();
     std::memcpy(h, snapshot_magic.data(), snapshot_magic.size());
-    store<std::uint32_t>(h + 8, snapshot_version);
-    store<std::uint64_t>(h + 16, log_pos);
-    store<std::uint32_t>(h + header_crc_offset, crc32c({h, header_crc_offset}));
+    detail::store_le<std::uint32_t>(h + 8, snapshot_version);
+    detail::store_le<std::uint64_t>(h + 16, log_pos);
+    detail::store_le<std::uint32_t>(h + header_crc_offset, crc32c({h, header_crc_offset}));
     w->buffer_.reserve(flush_bytes + 4096);
     return w;
 }
@@ -164,8 +153,8 @@ bool snapshot_writer::flush(std::string& error) {
 
 bool snapshot_writer::commit(std::string& error) {
     std::array<std::byte, trailer_payload_bytes> trailer{};
-    store<std::uint64_t>(trailer.data(), records_);
-    store<std::uint64_t>(trailer.data() + 8, log_pos_);
+    detail::store_le<std::uint64_t>(trailer.data(), records_);
+    detail::store_le<std::uint64_t>(trailer.data() + 8, log_pos_);
     if (!add(snapshot_trailer_type, trailer, error) || !flush(error) || !file_.sync(error)) {
         return false;
     }

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "storage/crc32c.hpp"
+#include "storage/detail/le_bytes.hpp"
 
 namespace fg::storage::detail {
 namespace {
@@ -16,18 +17,6 @@ constexpr std::array<char, 8> segment_magic = {'F', 'G', 'L', 'O', 'G', '0', '0'
 constexpr std::size_t header_crc_offset = 60;
 constexpr std::size_t index_digits = 20;
 
-template <class T>
-void store(std::byte* p, T v) {
-    std::memcpy(p, &v, sizeof v);
-}
-
-template <class T>
-T load(const std::byte* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
 }  // namespace
 
 void encode_segment_header(const segment_header& h,
@@ -35,22 +24,23 @@ void encode_segment_header(const segment_header& h,
     std::byte* p = out.data();
     std::memset(p, 0, segment_header_bytes);
     std::memcpy(p, segment_magic.data(), segment_magic.size());
-    store<std::uint32_t>(p + 8, segment_version);
-    store<std::uint64_t>(p + 16, h.index);
-    store<std::uint64_t>(p + 24, h.first_lsn);
-    store<std::uint64_t>(p + 32, h.segment_bytes);
-    store<std::uint32_t>(p + header_crc_offset, crc32c({p, header_crc_offset}));
+    store_le<std::uint32_t>(p + 8, segment_version);
+    store_le<std::uint64_t>(p + 16, h.index);
+    store_le<std::uint64_t>(p + 24, h.first_lsn);
+    store_le<std::uint64_t>(p + 32, h.segment_bytes);
+    store_le<std::uint32_t>(p + header_crc_offset, crc32c({p, header_crc_offset}));
 }
 
 bool decode_segment_header(std::span<const std::byte> in, segment_header& h) {
     if (in.size() < segment_header_bytes) return false;
     const std::byte* p = in.data();
     if (std::memcmp(p, segment_magic.data(), segment_magic.size()) != 0) return false;
-    if (load<std::uint32_t>(p + 8) != segment_version) return false;
-    if (load<std::uint32_t>(p + header_crc_offset) != crc32c({p, header_crc_offset})) return false;
-    h.index = load<std::uint64_t>(p + 16);
-    h.first_lsn = load<std::uint64_t>(p + 24);
-    h.segment_bytes = load<std::uint64_t>(p + 32);
+    if (load_le<std::uint32_t>(p + 8) != segment_version) return false;
+    if (load_le<std::uint32_t>(p + header_crc_offset) != crc32c({p, header_crc_offset}))
+        return false;
+    h.index = load_le<std::uint64_t>(p + 16);
+    h.first_lsn = load_le<std::uint64_t>(p + 24);
+    h.segment_bytes = load_le<std::uint64_t>(p + 32);
     return true;
 }
 
