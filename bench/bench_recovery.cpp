@@ -43,6 +43,14 @@ double seconds_since(clock_type::time_point t0) {
 
 // CPU seconds (user + system) this process has used: on a shared 2-core box the wall time of a
 // phase includes waiting for a core, its CPU time does not.
+// One line per phase: records, wall time and rate, and CPU per record.
+void print_phase(const char* name, std::uint64_t records, double wall_s, double cpu_s,
+                 const char* what) {
+    std::printf("%-9s %" PRIu64 " records in %.2f s = %.2f M records/s (%s); CPU %.3f us/record\n",
+                name, records, wall_s, static_cast<double>(records) / wall_s / 1e6, what,
+                cpu_s * 1e6 / static_cast<double>(records));
+}
+
 double cpu_seconds() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
@@ -178,13 +186,8 @@ int load_only(const std::filesystem::path& path, std::size_t threads) {
         std::fprintf(stderr, "load: %s\n", error.c_str());
         return 1;
     }
-    const double load_s = seconds_since(t0);
-    const double load_cpu = cpu_seconds() - c0;
-    std::printf("load:     %" PRIu64
-                " records in %.2f s = %.2f M records/s (check + engine, fresh process); CPU "
-                "%.3f us/record\n",
-                records, load_s, static_cast<double>(records) / load_s / 1e6,
-                load_cpu * 1e6 / static_cast<double>(records));
+    print_phase("load:", records, seconds_since(t0), cpu_seconds() - c0,
+                "check + engine, fresh process");
     return 0;
 }
 
@@ -249,12 +252,7 @@ int main(int argc, char** argv) {
             error);
         if (!log) return 1;
     }
-    const double scan_s = seconds_since(t0);
-    const double scan_cpu = cpu_seconds() - c0;
-    std::printf("scan:     %" PRIu64
-                " records in %.2f s = %.2f M records/s (read + CRC only); CPU %.3f us/record\n",
-                scanned, scan_s, static_cast<double>(scanned) / scan_s / 1e6,
-                scan_cpu * 1e6 / static_cast<double>(scanned));
+    print_phase("scan:", scanned, seconds_since(t0), cpu_seconds() - c0, "read + CRC only");
 
     // replay: what start-up does.
     matching::system_clock clock;
@@ -277,12 +275,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    const double replay_s = seconds_since(t0);
-    const double replay_cpu = cpu_seconds() - c0;
-    std::printf("replay:   %" PRIu64
-                " records in %.2f s = %.2f M records/s (open + engine); CPU %.3f us/record\n",
-                replayed, replay_s, static_cast<double>(replayed) / replay_s / 1e6,
-                replay_cpu * 1e6 / static_cast<double>(replayed));
+    print_phase("replay:", replayed, seconds_since(t0), cpu_seconds() - c0, "open + engine");
 
     // snapshot: write the replayed state, load it into a fresh engine.
     std::uint64_t end_pos = 0;

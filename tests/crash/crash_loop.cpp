@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "fixture.hpp"  // admin, order_body
+
 namespace fg::testing::crash {
 namespace {
 
@@ -28,20 +30,8 @@ constexpr unsigned audit_threads = 4;
 constexpr int replayed_keys_checked = 16;  // acknowledged keys re-posted per cycle
 constexpr int overloaded_retries = 50;
 
-const header_list admin = {{"Authorization", "Bearer test-admin-token"}};
-
 std::string hot_id(int i) { return "hot-" + std::to_string(i); }
 std::string wide_id(int i) { return "wide-" + std::to_string(i); }
-
-std::string order_body(const std::string& buyer, const item_list& items) {
-    nlohmann::json j = {
-        {"buyer_id", buyer},
-        {"payment_method", "alipay"},
-        {"contact", {{"name", "Li Lei"}, {"phone", "13800000000"}, {"address", "1 Road"}}}};
-    j["items"] = nlohmann::json::array();
-    for (const auto& [sku, qty] : items) j["items"].push_back({{"sku_id", sku}, {"qty", qty}});
-    return j.dump();
-}
 
 std::string describe(const item_list& items) {
     std::string out;
