@@ -68,6 +68,10 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
             return replay_order(payload, error);
         case record_type::order_cancelled:
             return replay_cancel(payload, error);
+        case record_type::order_moved:
+        case record_type::block_changed:
+            error = "record type " + std::to_string(type) + " is not replayed yet";
+            return false;
     }
     if (error.empty()) error = "undecodable record of type " + std::to_string(type);
     return false;

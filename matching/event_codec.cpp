@@ -8,13 +8,17 @@
 namespace fg::matching {
 namespace {
 
+// Version 1 is every payload's first layout. Version 2 of order_placed adds the client, the
+// body digest, the client address and the initial status (FORMAT.md, "Payloads").
 constexpr std::uint8_t payload_version = 1;
+constexpr std::uint8_t order_payload_version = 2;
 
 class byte_writer {
  public:
-    explicit byte_writer(std::vector<std::byte>& out) : out_(out) {
+    explicit byte_writer(std::vector<std::byte>& out, std::uint8_t version = payload_version)
+        : out_(out) {
         out_.clear();
-        u8(payload_version);
+        u8(version);
     }
     void u8(std::uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
     void u16(std::uint16_t v) { raw(&v, sizeof v); }
@@ -24,6 +28,7 @@ class byte_writer {
         u16(static_cast<std::uint16_t>(s.size()));
         raw(s.data(), s.size());
     }
+    void bytes(const void* p, std::size_t n) { raw(p, n); }
     void money(const matching::money& m) {
         i64(m.amount_minor);
         raw(m.currency.view().data(), 3);
@@ -40,10 +45,13 @@ class byte_writer {
 
 class byte_reader {
  public:
-    explicit byte_reader(std::span<const std::byte> in) : in_(in) {
-        std::uint8_t version = 0;
-        ok_ = u8(version) && version == payload_version;
+    // Accepts versions 1..newest; version() tells which one the payload has.
+    explicit byte_reader(std::span<const std::byte> in, std::uint8_t newest = payload_version)
+        : in_(in) {
+        ok_ = u8(version_) && version_ >= 1 && version_ <= newest;
     }
+    std::uint8_t version() const { return version_; }
+    bool bytes(void* p, std::size_t n) { return raw(p, n); }
     bool u8(std::uint8_t& v) { return raw(&v, sizeof v); }
     bool u16(std::uint16_t& v) { return raw(&v, sizeof v); }
     bool u64(std::uint64_t& v) { return raw(&v, sizeof v); }
@@ -76,6 +84,7 @@ class byte_reader {
     }
     std::span<const std::byte> in_;
     std::size_t pos_ = 0;
+    std::uint8_t version_ = 0;
     bool ok_ = true;
 };
 
@@ -129,7 +138,7 @@ bool decode(std::span<const std::byte> in, stock_adjusted& e) {
 }
 
 void encode(const order& o, std::vector<std::byte>& out) {
-    byte_writer w(out);
+    byte_writer w(out, order_payload_version);
     w.u64(o.id);
     w.str(o.idempotency_key);
     w.str(o.buyer_id);
@@ -146,10 +155,16 @@ void encode(const order& o, std::vector<std::byte>& out) {
         w.i64(item.qty);
         w.i64(item.unit_price.amount_minor);
     }
+    const transition& placed = o.history.empty() ? transition{} : o.history.front();
+    w.str(o.client);
+    w.bytes(o.digest.data(), o.digest.size());
+    w.str(o.client_ip);
+    w.u8(static_cast<std::uint8_t>(placed.to));
+    w.str(placed.reason);
 }
 
 bool decode(std::span<const std::byte> in, order& o) {
-    byte_reader r(in);
+    byte_reader r(in, order_payload_version);
     std::uint16_t n = 0;
     r.u64(o.id);
     r.str(o.idempotency_key, limits::idempotency_key_chars_max);
@@ -170,8 +185,23 @@ bool decode(std::span<const std::byte> in, order& o) {
         item.unit_price.currency = o.total.currency;
         if (!r.ok() || item.qty < 1 || item.qty > limits::item_qty_max) return false;
     }
-    o.status = order_status::pending_payment;
+    transition placed{.to = order_status::pending_payment, .at_ms = o.created_at_ms};
+    if (r.version() >= 2) {
+        std::uint8_t status = 0;
+        r.str(o.client, limits::client_chars_max);
+        r.bytes(o.digest.data(), o.digest.size());
+        r.str(o.client_ip, limits::client_ip_chars_max);
+        r.u8(status);
+        r.str(placed.reason, limits::reason_chars_max);
+        if (status != static_cast<std::uint8_t>(order_status::pending_payment) &&
+            status != static_cast<std::uint8_t>(order_status::risk_review)) {
+            return false;
+        }
+        placed.to = static_cast<order_status>(status);
+    }
+    o.status = placed.to;
     o.updated_at_ms = o.created_at_ms;
+    o.history.assign(1, std::move(placed));
     return r.done();
 }
 
@@ -186,6 +216,66 @@ bool decode(std::span<const std::byte> in, order_cancelled& e) {
     r.u64(e.order_id);
     r.i64(e.at_ms);
     return r.done();
+}
+
+void encode(const order_moved& e, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    const transition& t = e.step;
+    w.u64(e.order_id);
+    w.u8(static_cast<std::uint8_t>(t.to));
+    w.u8(static_cast<std::uint8_t>(t.by));
+    w.i64(t.at_ms);
+    w.str(t.carrier);
+    w.str(t.tracking_no);
+    w.str(t.provider_txn_id);
+    w.str(t.reason);
+    w.u8(t.restock ? 1 : 0);
+    w.i64(t.hold_expires_at_ms);
+}
+
+bool decode(std::span<const std::byte> in, order_moved& e) {
+    byte_reader r(in);
+    transition& t = e.step;
+    std::uint8_t to = 0, by = 0, restock = 0;
+    r.u64(e.order_id);
+    r.u8(to);
+    r.u8(by);
+    r.i64(t.at_ms);
+    r.str(t.carrier, limits::carrier_chars_max);
+    r.str(t.tracking_no, limits::tracking_no_chars_max);
+    r.str(t.provider_txn_id, limits::provider_txn_id_chars_max);
+    r.str(t.reason, limits::reason_chars_max);
+    r.u8(restock);
+    r.i64(t.hold_expires_at_ms);
+    if (!r.done() || to > order_status_max || by > static_cast<std::uint8_t>(actor::system) ||
+        restock > 1) {
+        return false;
+    }
+    t.to = static_cast<order_status>(to);
+    t.by = static_cast<actor>(by);
+    t.restock = restock == 1;
+    return true;
+}
+
+void encode(const block_changed& e, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.u8(static_cast<std::uint8_t>(e.kind));
+    w.str(e.value);
+    w.u8(e.blocked ? 1 : 0);
+    w.i64(e.at_ms);
+}
+
+bool decode(std::span<const std::byte> in, block_changed& e) {
+    byte_reader r(in);
+    std::uint8_t kind = 0, blocked = 0;
+    r.u8(kind);
+    r.str(e.value, limits::blocked_value_chars_max);
+    r.u8(blocked);
+    r.i64(e.at_ms);
+    if (!r.done() || kind > 1 || blocked > 1 || e.value.empty()) return false;
+    e.kind = static_cast<block_kind>(kind);
+    e.blocked = blocked == 1;
+    return true;
 }
 
 }  // namespace fg::matching

@@ -19,7 +19,9 @@ enum class record_type : std::uint16_t {
     sku_upserted = 1,     // the SKU's full merchant-set state (not held/sold)
     stock_adjusted = 2,   // stock += delta
     order_placed = 3,     // a whole order, all items, holds taken
-    order_cancelled = 4,  // holds released
+    order_cancelled = 4,  // holds released (written by earlier versions; now order_moved)
+    order_moved = 5,      // one transition of the order state machine
+    block_changed = 6,    // a buyer or an IP network put on or taken off the block list
 };
 
 struct stock_adjusted {
@@ -33,11 +35,27 @@ struct order_cancelled {
     std::int64_t at_ms = 0;
 };
 
+struct order_moved {
+    std::uint64_t order_id = 0;
+    transition step;
+};
+
+enum class block_kind : std::uint8_t { buyer = 0, network = 1 };
+
+struct block_changed {
+    block_kind kind = block_kind::buyer;
+    std::string value;  // a buyer id, or an IP network ("10.0.0.0/8", a bare address)
+    bool blocked = true;
+    std::int64_t at_ms = 0;
+};
+
 // Encoders append to `out` (cleared first) so a shard can reuse one buffer.
 void encode(const sku_state& s, std::vector<std::byte>& out);
 void encode(const stock_adjusted& e, std::vector<std::byte>& out);
 void encode(const order& o, std::vector<std::byte>& out);
 void encode(const order_cancelled& e, std::vector<std::byte>& out);
+void encode(const order_moved& e, std::vector<std::byte>& out);
+void encode(const block_changed& e, std::vector<std::byte>& out);
 
 // Decoders refuse (return false) a payload that is short, long, or out of bounds: with a valid
 // CRC that means a format mismatch, and start-up must stop rather than guess.
@@ -45,5 +63,7 @@ bool decode(std::span<const std::byte> in, sku_state& out);
 bool decode(std::span<const std::byte> in, stock_adjusted& out);
 bool decode(std::span<const std::byte> in, order& out);
 bool decode(std::span<const std::byte> in, order_cancelled& out);
+bool decode(std::span<const std::byte> in, order_moved& out);
+bool decode(std::span<const std::byte> in, block_changed& out);
 
 }  // namespace fg::matching

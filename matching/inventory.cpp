@@ -110,12 +110,7 @@ reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_
 
 void inventory::take(entry& e, std::string_view buyer_id, std::int64_t qty) {
     e.state.held += qty;
-    // Look before inserting: try_emplace would build a std::string key for every call.
-    auto it = e.bought_by_buyer.find(buyer_id);
-    if (it == e.bought_by_buyer.end()) {
-        it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
-    }
-    it->second += qty;
+    count_buyer(e, buyer_id, qty);
 }
 
 bool inventory::hold_line(std::string_view buyer_id, const stock_line& line) {
@@ -136,6 +131,55 @@ void inventory::release(std::string_view buyer_id, std::span<const stock_line> l
         it->second -= line.qty;
         if (it->second == 0) e.bought_by_buyer.erase(it);
     }
+}
+
+void inventory::apply_effect(stock_effect effect, std::string_view buyer_id,
+                             std::span<const stock_line> lines) {
+    if (effect == stock_effect::release) return release(buyer_id, lines);
+    for (const stock_line& line : lines) {
+        entry& e = must_find(line.sku_id, "M6 (an order move names a known SKU)");
+        switch (effect) {
+            case stock_effect::sell:
+                FG_ASSERT(e.state.held >= line.qty, "M2 (held never goes negative)");
+                e.state.held -= line.qty;
+                e.state.sold += line.qty;
+                break;
+            case stock_effect::retake:
+                e.state.sold += line.qty;
+                count_buyer(e, buyer_id, line.qty);
+                break;
+            case stock_effect::unsell:
+                FG_ASSERT(e.state.sold >= line.qty, "M2 (sold never goes negative)");
+                e.state.sold -= line.qty;
+                count_buyer(e, buyer_id, -line.qty);
+                break;
+            case stock_effect::forget:
+                count_buyer(e, buyer_id, -line.qty);
+                break;
+            case stock_effect::none:
+            case stock_effect::release:
+                break;
+        }
+    }
+}
+
+bool inventory::try_retake(std::string_view buyer_id, std::span<const stock_line> lines) {
+    for (const stock_line& line : lines) {
+        const sku_state* s = find(line.sku_id);
+        if (s == nullptr || s->available() < line.qty) return false;
+    }
+    apply_effect(stock_effect::retake, buyer_id, lines);
+    return true;
+}
+
+void inventory::count_buyer(entry& e, std::string_view buyer_id, std::int64_t delta) {
+    auto it = e.bought_by_buyer.find(buyer_id);
+    if (it == e.bought_by_buyer.end()) {
+        if (delta <= 0) return;  // M4: only counts this buyer's live and paid units
+        it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
+    }
+    it->second += delta;
+    if (it->second <= 0) e.bought_by_buyer.erase(it);
 }
 
 bool inventory::check(std::string& error) const {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "matching/lifecycle.hpp"
 #include "matching/order.hpp"
 #include "matching/outcome.hpp"
 #include "matching/sku.hpp"
@@ -60,6 +61,13 @@ class inventory {
     [[nodiscard]] bool hold_line(std::string_view buyer_id, const stock_line& line);
     // Gives held units back (a refused, failed or cancelled order).
     void release(std::string_view buyer_id, std::span<const stock_line> lines);
+    // Applies what a logged order move does to these lines (lifecycle.hpp), without checks:
+    // the move was decided already. For retake, the live path first called try_retake().
+    void apply_effect(stock_effect effect, std::string_view buyer_id,
+                      std::span<const stock_line> lines);
+    // All-or-nothing: moves available units straight to sold (a payment that arrived after the
+    // order's hold lapsed). False, and nothing changed, if any line lacks the units or its SKU.
+    [[nodiscard]] bool try_retake(std::string_view buyer_id, std::span<const stock_line> lines);
 
     // M1/M2 over every SKU; false with a message naming the SKU when broken.
     bool check(std::string& error) const;
@@ -79,6 +87,8 @@ class inventory {
                        std::int64_t now_ms) const;
     entry& must_find(std::string_view sku_id, const char* invariant);
     static void take(entry& e, std::string_view buyer_id, std::int64_t qty);
+    // Look before inserting: try_emplace would build a std::string key for every call.
+    static void count_buyer(entry& e, std::string_view buyer_id, std::int64_t delta);
 
     string_map<entry> skus_;
 };

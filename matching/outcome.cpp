@@ -1,7 +1,5 @@
 #include "matching/outcome.hpp"
 
-#include "matching/order.hpp"
-
 namespace fg::matching {
 
 std::string_view to_string(outcome o) {
@@ -22,6 +20,12 @@ std::string_view to_string(outcome o) {
             return "per_buyer_limit";
         case outcome::sold_out:
             return "sold_out";
+        case outcome::blocked:
+            return "blocked";
+        case outcome::rate_limited:
+            return "rate_limited";
+        case outcome::risk_rejected:
+            return "risk_rejected";
         case outcome::incomplete_sku:
             return "incomplete_sku";
         case outcome::stock_too_large:
@@ -36,22 +40,16 @@ std::string_view to_string(outcome o) {
             return "illegal_transition";
         case outcome::request_in_progress:
             return "request_in_progress";
+        case outcome::idempotency_mismatch:
+            return "idempotency_mismatch";
+        case outcome::amount_mismatch:
+            return "amount_mismatch";
         case outcome::overloaded:
             return "overloaded";
         case outcome::disk_full:
             return "disk_full";
         case outcome::log_failed:
             return "log_failed";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(order_status s) {
-    switch (s) {
-        case order_status::pending_payment:
-            return "pending_payment";
-        case order_status::cancelled:
-            return "cancelled";
     }
     return "unknown";
 }

@@ -19,6 +19,10 @@ enum class [[nodiscard]] outcome : std::uint8_t{
     mixed_currency,
     per_buyer_limit,
     sold_out,
+    // Refusals by the flash-sale rules (checked before any stock is touched).
+    blocked,        // the buyer or the address is on the block list
+    rate_limited,   // a per-buyer or per-IP token bucket is empty
+    risk_rejected,  // a velocity or new-location rule set to reject
     // Refusals of merchant operations.
     incomplete_sku,         // creating a SKU without name, price or stock
     stock_too_large,        // a positive delta past limits::stock_max
@@ -27,7 +31,9 @@ enum class [[nodiscard]] outcome : std::uint8_t{
     // Order lookups and moves.
     order_not_found,
     illegal_transition,
-    request_in_progress,  // same Idempotency-Key while the first request is still running
+    request_in_progress,   // same Idempotency-Key while the first request is still running
+    idempotency_mismatch,  // same Idempotency-Key with a different body
+    amount_mismatch,       // a payment whose amount is not the order's total
     // Capacity and health.
     overloaded,
     disk_full,  // the log's disk is full: refused before anything was reserved or written

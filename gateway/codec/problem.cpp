@@ -22,6 +22,9 @@ constexpr problem problems[] = {
     {422, "mixed_currency", "Items priced in different currencies"},
     {409, "per_buyer_limit", "Per-buyer limit reached"},
     {409, "sold_out", "Sold out"},
+    {403, "blocked", "Blocked"},
+    {429, "rate_limited", "Too many requests"},
+    {403, "risk_rejected", "Refused by a risk rule"},
     {422, "incomplete_sku", "SKU incomplete"},
     {422, "stock_too_large", "Stock would exceed the maximum"},
     {409, "stock_below_committed", "Stock below held and sold units"},
@@ -29,6 +32,8 @@ constexpr problem problems[] = {
     {404, "order_not_found", "Order not found"},
     {409, "illegal_transition", "Illegal order transition"},
     {409, "request_in_progress", "Request in progress"},
+    {422, "idempotency_mismatch", "Idempotency-Key reused with a different body"},
+    {422, "amount_mismatch", "Payment amount does not match the order"},
     {503, "overloaded", "Overloaded"},
     {503, "disk_full", "Log disk full"},
     {503, "log_failed", "Durable log unavailable"},
@@ -44,6 +49,8 @@ constexpr problem problems[] = {
     {413, "body_too_large", "Request body too large"},
     {431, "headers_too_large", "Request headers too large"},
     {503, "not_ready", "Not ready"},
+    {401, "invalid_signature", "Invalid payment signature"},
+    {503, "payments_disabled", "Payment callbacks are not configured"},
     {400, "bad_request", "Bad request"},
 };
 
