@@ -40,6 +40,10 @@ bool apply(config& c, std::string_view name, std::string_view value, std::string
         std::int64_t seconds = 0;
         ok = parse_number<std::int64_t>(value, 1, 7 * 24 * 3600, seconds);
         c.hold_ms = seconds * 1000;
+    } else if (name == "idempotency-ttl-seconds") {
+        std::int64_t seconds = 0;
+        ok = parse_number<std::int64_t>(value, 1, 365ll * 24 * 3600, seconds);
+        c.key_ttl_ms = seconds * 1000;
     } else if (name == "snapshot-records") {
         ok = parse_number<std::uint64_t>(value, 0, 1ull << 40, c.snapshot_records);
     } else if (name == "snapshots-kept") {
@@ -71,6 +75,8 @@ usage: flashgate [options]
                            default 16777216)
   --connections-max N      open connections before new ones are refused (default 20000)
   --hold-seconds N         how long an unpaid order holds its stock (default 900)
+  --idempotency-ttl-seconds N  how long an Idempotency-Key and its answer are kept
+                           (default 86400)
   --snapshot-records N     snapshot the state once N more records are in sealed log segments;
                            0 = never (default 1000000)
   --snapshots-kept N       snapshots to keep; log segments older than the oldest kept one are
@@ -82,6 +88,9 @@ usage: flashgate [options]
 environment:
   FLASHGATE_ADMIN_TOKEN       bearer token for merchant routes (random and printed when unset)
   FLASHGATE_STOREFRONT_TOKEN  bearer token for storefront routes (open when unset)
+  FLASHGATE_STOREFRONT_TOKENS more storefronts as name=token,name=token; each is its own
+                              client, and Idempotency-Keys are scoped per client
+  FLASHGATE_PAYMENT_SECRET    HMAC-SHA256 key of POST /v1/payments/callback (refused unset)
 )";
 }
 
@@ -103,6 +112,23 @@ config_action parse_config(int argc, const char* const* argv, const env_lookup& 
     }
     if (const char* v = env("FLASHGATE_ADMIN_TOKEN")) out.admin_token = v;
     if (const char* v = env("FLASHGATE_STOREFRONT_TOKEN")) out.storefront_token = v;
+    if (const char* v = env("FLASHGATE_PAYMENT_SECRET")) out.payment_secret = v;
+    if (const char* v = env("FLASHGATE_STOREFRONT_TOKENS"); v != nullptr && *v != '\0') {
+        std::string_view list = v;
+        while (!list.empty()) {
+            const std::string_view item = list.substr(0, list.find(','));
+            list.remove_prefix(std::min(list.size(), item.size() + 1));
+            const auto eq = item.find('=');
+            const std::string_view name = item.substr(0, eq);
+            if (eq == std::string_view::npos || name.empty() || name.size() > 64 ||
+                eq + 1 == item.size()) {
+                message = "FLASHGATE_STOREFRONT_TOKENS: expected name=token,name=token";
+                return config_action::error;
+            }
+            out.storefront_clients.emplace_back(std::string(name),
+                                                std::string(item.substr(eq + 1)));
+        }
+    }
 
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];

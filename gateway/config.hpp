@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace fg::gateway {
 
@@ -18,12 +20,16 @@ struct config {
     std::filesystem::path data_dir = "data";
     std::size_t threads = 0;       // 0 = one per core
     std::string admin_token;       // generated and printed when empty
-    std::string storefront_token;  // storefront routes are open when empty
-    bool demo = false;             // seed a demo SKU and print a first order to paste
+    std::string storefront_token;  // storefront routes are open when empty (client "storefront")
+    // More storefronts, each its own client: an Idempotency-Key is scoped per client.
+    std::vector<std::pair<std::string, std::string>> storefront_clients;  // name, token
+    std::string payment_secret;  // HMAC key of payment callbacks; callbacks are refused unset
+    bool demo = false;           // seed a demo SKU and print a first order to paste
     std::uint64_t log_segment_bytes = 64ull << 20;
     std::size_t log_ring_bytes = 16u << 20;
     std::size_t connections_max = 20'000;  // per process, split across threads
     std::int64_t hold_ms = 15 * 60 * 1000;
+    std::int64_t key_ttl_ms = 24ll * 3600 * 1000;  // how long an Idempotency-Key is remembered
     // A snapshot after this many new records have been sealed into log segments; 0 = never.
     std::uint64_t snapshot_records = 1'000'000;
     // Snapshots kept; log segments are deleted once the oldest kept snapshot covers them.

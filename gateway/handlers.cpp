@@ -1,12 +1,18 @@
 #include "gateway/handlers.hpp"
 
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 
 #include "gateway/codec/json_writer.hpp"
 #include "gateway/codec/problem.hpp"
 #include "gateway/codec/resource_json.hpp"
+#include "gateway/payment_signature.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
+#include "matching/ip_address.hpp"
+#include "matching/lifecycle.hpp"
 #include "matching/order_id.hpp"
 
 namespace fg::gateway {
@@ -220,6 +226,32 @@ void handle_sku_batch(const std::shared_ptr<session>& s, std::string_view body) 
     }
 }
 
+namespace {
+
+// The first 16 bytes of SHA-256 over the raw body: two requests with one Idempotency-Key are
+// the same request exactly when their bodies are the same bytes.
+matching::body_digest digest_of(std::string_view body) {
+    unsigned char full[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), full);
+    matching::body_digest d{};
+    std::copy_n(full, d.size(), d.begin());
+    return d;
+}
+
+void send_order_result(const std::shared_ptr<session>& s, const matching::order_result& r) {
+    if (r.result == outcome::illegal_transition || r.result == outcome::request_in_progress) {
+        std::string detail = "the order is ";
+        detail += matching::to_string(r.value.status);
+        return send_outcome(s, r.result, {}, detail);
+    }
+    if (r.result != outcome::ok) return send_outcome(s, r.result);
+    http_response res = json_response(200, order_body(r.value));
+    if (r.replayed) res.set("Idempotent-Replayed", "true");
+    s->send(std::move(res));
+}
+
+}  // namespace
+
 void handle_order_create(const std::shared_ptr<session>& s, const http_request& req) {
     std::string_view key = req["Idempotency-Key"];
     if (key.empty()) {
@@ -234,9 +266,30 @@ void handle_order_create(const std::shared_ptr<session>& s, const http_request& 
     if (auto err = s->owner().decoder.decode_order(req.body(), order)) {
         return send_decode_error(s, *err);
     }
-    s->owner().shard.place_order(std::string(key), std::move(order), [s](matching::place_result r) {
-        if (r.result != outcome::ok) return send_outcome(s, r.result, r.refused_sku);
-        http_response res = json_response(r.replayed ? 200 : 201, order_body(r.placed));
+    matching::placement_context ctx{.client = std::string(s->client()),
+                                    .idempotency_key = std::string(key),
+                                    .digest = digest_of(req.body()),
+                                    .client_ip = s->peer_ip(),
+                                    .request_id = s->request_id()};
+    s->owner().shard.place_order(std::move(ctx), std::move(order), [s](matching::place_result r) {
+        if (r.result != outcome::ok) {
+            // A stored refusal is replayed as it was first sent, request id included.
+            problem_fields f{.sku_id = r.refused_sku};
+            if (r.result == outcome::rate_limited) f.detail = "slow down and retry";
+            http_response res = problem_response(*s, problem_for(r.result), f);
+            if (r.replayed) {
+                res.body().clear();
+                f.request_id = r.request_id;
+                write_problem(res.body(), problem_for(r.result), f);
+                res.set("Idempotent-Replayed", "true");
+            }
+            if (r.result == outcome::rate_limited) {
+                res.set(http::field::retry_after,
+                        std::to_string(std::max<std::int64_t>(1, (r.retry_after_ms + 999) / 1000)));
+            }
+            return s->send(std::move(res));
+        }
+        http_response res = json_response(201, order_body(r.placed));
         res.set(http::field::location, "/v1/orders/" + matching::format_order_id(r.placed.id));
         if (r.replayed) res.set("Idempotent-Replayed", "true");
         s->send(std::move(res));
@@ -252,17 +305,122 @@ void handle_order_get(const std::shared_ptr<session>& s, std::string_view order_
     });
 }
 
-void handle_order_cancel(const std::shared_ptr<session>& s, std::string_view order_id) {
+namespace {
+
+struct move_action {
+    std::string_view name;
+    matching::order_status to;
+    bool buyer_may;  // a storefront token may ask for it (as the buyer); the admin always may
+    unsigned allowed;
+    unsigned required;
+};
+
+constexpr unsigned reason = move_field::reason, carrier = move_field::carrier,
+                   tracking = move_field::tracking_no, restock = move_field::restock;
+
+constexpr move_action move_actions[] = {
+    {"cancel", matching::order_status::cancelled, true, reason, 0},
+    {"ship", matching::order_status::shipped, false, carrier | tracking, carrier | tracking},
+    {"deliver", matching::order_status::delivered, false, 0, 0},
+    {"complete", matching::order_status::completed, true, 0, 0},
+    {"request-refund", matching::order_status::refund_requested, true, reason, 0},
+    {"refund", matching::order_status::refunded, false, restock | reason, 0},
+    {"approve", matching::order_status::pending_payment, false, reason, 0},
+    {"reject", matching::order_status::cancelled, false, reason, 0},
+};
+
+}  // namespace
+
+void handle_order_move(const std::shared_ptr<session>& s, std::string_view order_id,
+                       std::string_view action, std::string_view body) {
+    const move_action* found = nullptr;
+    for (const move_action& a : move_actions) {
+        if (a.name == action) found = &a;
+    }
+    if (found == nullptr) {
+        return send_outcome(s, outcome::order_not_found, {},
+                            "no such order action; see docs/openapi.yaml");
+    }
+    if (!found->buyer_may && !s->is_admin()) {
+        http_response res = problem_response(*s, gateway_problem("unauthorized"),
+                                             {.detail = "this move needs the admin token"});
+        res.set(http::field::www_authenticate, "Bearer");
+        return s->send(std::move(res));
+    }
     auto id = matching::parse_order_id(order_id);
     if (!id) return send_outcome(s, outcome::order_not_found);
-    s->owner().shard.cancel_order(*id, [s](matching::order_result r) {
-        if (r.result == outcome::illegal_transition) {
-            std::string detail = "the order is ";
-            detail += matching::to_string(r.value.status);
-            return send_outcome(s, r.result, {}, detail);
-        }
+    move_body parsed;
+    if (auto err = s->owner().decoder.decode_move(body, found->allowed, found->required, parsed)) {
+        return send_decode_error(s, *err);
+    }
+    matching::move_request req{
+        .to = found->to,
+        .by = s->is_admin() ? matching::actor::merchant : matching::actor::buyer,
+        .carrier = std::move(parsed.carrier),
+        .tracking_no = std::move(parsed.tracking_no),
+        .reason = std::move(parsed.reason),
+        .restock = parsed.restock.value_or(false)};
+    s->owner().shard.move_order(*id, std::move(req),
+                                [s](matching::order_result r) { send_order_result(s, r); });
+}
+
+void handle_payment_callback(const std::shared_ptr<session>& s, const http_request& req) {
+    const std::string& secret = s->owner().owner.settings().payment_secret;
+    if (secret.empty()) {
+        return s->send(problem_response(*s, gateway_problem("payments_disabled"),
+                                        {.detail = "set FLASHGATE_PAYMENT_SECRET"}));
+    }
+    const std::int64_t now_s = s->owner().owner.engine().time().now_ms() / 1000;
+    const signature_check check =
+        verify_payment_signature(req["Flashgate-Signature"], req.body(), secret, now_s);
+    if (check != signature_check::ok) {
+        return s->send(problem_response(*s, gateway_problem("invalid_signature"),
+                                        {.detail = std::string(to_string(check))}));
+    }
+    payment_body body;
+    if (auto err = s->owner().decoder.decode_payment(req.body(), body)) {
+        return send_decode_error(s, *err);
+    }
+    auto id = matching::parse_order_id(body.order_id);
+    if (!id) return send_outcome(s, outcome::order_not_found);
+    s->owner().shard.pay_order(
+        matching::payment_report{.order_id = *id,
+                                 .provider_txn_id = std::move(body.provider_txn_id),
+                                 .succeeded = body.succeeded,
+                                 .amount = body.amount},
+        [s](matching::order_result r) { send_order_result(s, r); });
+}
+
+namespace {
+
+std::string block_list_body(const matching::block_result& r) {
+    std::string out;
+    json_writer w(out);
+    write_block_list(w, r.entries);
+    return out;
+}
+
+}  // namespace
+
+void handle_blocklist_get(const std::shared_ptr<session>& s) {
+    s->owner().shard.get_block_list(
+        [s](matching::block_result r) { s->send(json_response(200, block_list_body(r))); });
+}
+
+void handle_blocklist_post(const std::shared_ptr<session>& s, std::string_view body) {
+    matching::block_changed change;
+    if (auto err = s->owner().decoder.decode_block_change(body, change)) {
+        return send_decode_error(s, *err);
+    }
+    if (change.kind == matching::block_kind::network && !matching::parse_network(change.value)) {
+        return s->send(problem_response(*s, gateway_problem("invalid_request"),
+                                        {.detail = "not an IP address or network",
+                                         .pointer = "/ip",
+                                         .reason = "invalid_value"}));
+    }
+    s->owner().shard.change_block(std::move(change), [s](matching::block_result r) {
         if (r.result != outcome::ok) return send_outcome(s, r.result);
-        s->send(json_response(200, order_body(r.value)));
+        s->send(json_response(200, block_list_body(r)));
     });
 }
 

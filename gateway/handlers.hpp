@@ -21,6 +21,12 @@ void handle_sku_stock(const std::shared_ptr<session>& s, std::string_view sku_id
                       std::string_view body);
 void handle_order_create(const std::shared_ptr<session>& s, const http_request& req);
 void handle_order_get(const std::shared_ptr<session>& s, std::string_view order_id);
-void handle_order_cancel(const std::shared_ptr<session>& s, std::string_view order_id);
+// POST /v1/orders/{id}/{action}: cancel, ship, deliver, complete, request-refund, refund,
+// approve, reject. The admin token moves as the merchant, a storefront token as the buyer.
+void handle_order_move(const std::shared_ptr<session>& s, std::string_view order_id,
+                       std::string_view action, std::string_view body);
+void handle_payment_callback(const std::shared_ptr<session>& s, const http_request& req);
+void handle_blocklist_get(const std::shared_ptr<session>& s);
+void handle_blocklist_post(const std::shared_ptr<session>& s, std::string_view body);
 
 }  // namespace fg::gateway

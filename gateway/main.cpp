@@ -187,9 +187,11 @@ int run(gateway::config& cfg) {
     gateway::log_journal journal;
     // In an optional so that it can go before the server at the end (see below).
     std::optional<matching::engine> shards;
-    matching::engine& engine =
-        shards.emplace(matching::engine_options{.shard_count = cfg.threads, .hold_ms = cfg.hold_ms},
-                       clock, journal);
+    matching::engine& engine = shards.emplace(matching::engine_options{.shard_count = cfg.threads,
+                                                                       .hold_ms = cfg.hold_ms,
+                                                                       .key_ttl_ms = cfg.key_ttl_ms,
+                                                                       .risk = cfg.risk},
+                                              clock, journal);
     gateway::server srv(cfg, engine);
     std::uint16_t port = 0;
     try {

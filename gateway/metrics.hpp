@@ -24,7 +24,10 @@ enum class route : std::uint8_t {
     sku_stock,
     order_create,
     order_get,
-    order_cancel,
+    order_move,
+    payment_callback,
+    blocklist_get,
+    blocklist_post,
     not_found,
     count_,
 };

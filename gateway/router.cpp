@@ -3,6 +3,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <charconv>
+#include <optional>
 
 #include "gateway/codec/json_writer.hpp"
 #include "gateway/codec/resource_json.hpp"
@@ -28,22 +29,30 @@ bool header_token_matches(std::string_view header, std::string_view token) {
     return diff == 0;
 }
 
-enum class access : std::uint8_t { open, storefront, admin };
+// open: anyone; storefront: a storefront token (or any caller when none is configured) or the
+// admin token; admin: the admin token only; signed: anyone, the handler checks the signature.
+enum class access : std::uint8_t { open, storefront, admin, signed_body };
 
-bool authorized(worker& w, const http_request& req, access needed) {
+// The client a request speaks for (the scope of its Idempotency-Keys), or nullopt when it may
+// not use the route. Every configured token is compared, so the time taken says nothing about
+// which one matched.
+std::optional<std::string_view> authenticate(worker& w, const http_request& req, access needed) {
     const config& cfg = w.owner.settings();
     const std::string_view header = req[http::field::authorization];
-    const bool admin = header_token_matches(header, cfg.admin_token);
-    switch (needed) {
-        case access::open:
-            return true;
-        case access::admin:
-            return admin;
-        case access::storefront:
-            return admin || cfg.storefront_token.empty() ||
-                   header_token_matches(header, cfg.storefront_token);
+    if (needed == access::open || needed == access::signed_body) return "public";
+    if (header_token_matches(header, cfg.admin_token)) return "admin";
+    if (needed == access::admin) return std::nullopt;
+    std::optional<std::string_view> client;
+    if (!cfg.storefront_token.empty() && header_token_matches(header, cfg.storefront_token)) {
+        client = "storefront";
     }
-    return false;
+    for (const auto& [name, token] : cfg.storefront_clients) {
+        if (header_token_matches(header, token) && !client) client = name;
+    }
+    if (!client && cfg.storefront_token.empty() && cfg.storefront_clients.empty()) {
+        client = "public";
+    }
+    return client;
 }
 
 struct route_match {
@@ -51,7 +60,8 @@ struct route_match {
     access needs = access::open;
     http::verb method = http::verb::get;
     bool has_body = false;
-    std::string_view id;  // the path parameter, when the route has one
+    std::string_view id;      // the path parameter, when the route has one
+    std::string_view action;  // order_move: the last path segment
 };
 
 // Routes by path shape first, so that a wrong method gets 405 rather than 404.
@@ -63,6 +73,10 @@ route_match match(std::string_view path) {
     if (path == "/v1/orders")
         return {route::order_create, access::storefront, http::verb::post, true};
     if (path == "/v1/skus:batch") return {route::sku_batch, access::admin, http::verb::post, true};
+    if (path == "/v1/payments/callback") {
+        return {route::payment_callback, access::signed_body, http::verb::post, true};
+    }
+    if (path == "/v1/blocklist") return {route::blocklist_get, access::admin, http::verb::get};
     if (path.starts_with(skus)) {
         std::string_view rest = path.substr(skus.size());
         if (rest.ends_with("/stock")) {
@@ -75,11 +89,13 @@ route_match match(std::string_view path) {
     }
     if (path.starts_with(orders)) {
         std::string_view rest = path.substr(orders.size());
-        if (rest.ends_with("/cancel")) {
-            return {route::order_cancel, access::storefront, http::verb::post, true,
-                    rest.substr(0, rest.size() - 7)};
+        const auto slash = rest.find('/');
+        if (slash != std::string_view::npos &&
+            rest.find('/', slash + 1) == std::string_view::npos) {
+            return {route::order_move,     access::storefront,    http::verb::post, true,
+                    rest.substr(0, slash), rest.substr(slash + 1)};
         }
-        if (rest.find('/') == std::string_view::npos) {
+        if (slash == std::string_view::npos) {
             return {route::order_get, access::storefront, http::verb::get, false, rest};
         }
     }
@@ -122,6 +138,9 @@ void dispatch(std::shared_ptr<session> s, const http_request& req) {
     if (m.which == route::sku_get && req.method() == http::verb::put) {
         m = {route::sku_put, access::admin, http::verb::put, true, m.id};
     }
+    if (m.which == route::blocklist_get && req.method() == http::verb::post) {
+        m = {route::blocklist_post, access::admin, http::verb::post, true};
+    }
     s->set_route(m.which);
     worker& w = s->owner();
     auto refuse = [&](std::string_view code, std::string_view detail = {}) {
@@ -130,15 +149,18 @@ void dispatch(std::shared_ptr<session> s, const http_request& req) {
     if (m.which == route::not_found) return refuse("not_found");
     if (req.method() != m.method) {
         http_response res = problem_response(*s, gateway_problem("method_not_allowed"), {});
-        res.set(http::field::allow,
-                m.which == route::sku_get ? "GET, PUT" : http::to_string(m.method));
+        res.set(http::field::allow, m.which == route::sku_get         ? "GET, PUT"
+                                    : m.which == route::blocklist_get ? "GET, POST"
+                                                                      : http::to_string(m.method));
         return s->send(std::move(res));
     }
-    if (!authorized(w, req, m.needs)) {
+    const std::optional<std::string_view> client = authenticate(w, req, m.needs);
+    if (!client) {
         http_response res = problem_response(*s, gateway_problem("unauthorized"), {});
         res.set(http::field::www_authenticate, "Bearer");
         return s->send(std::move(res));
     }
+    s->set_client(*client);
     if (m.which == route::livez) return handle_livez(s);
     if (m.which == route::readyz) return handle_readyz(s);
     if (m.which == route::metrics) return handle_metrics(s);
@@ -159,8 +181,14 @@ void dispatch(std::shared_ptr<session> s, const http_request& req) {
             return handle_order_create(s, req);
         case route::order_get:
             return handle_order_get(s, m.id);
-        case route::order_cancel:
-            return handle_order_cancel(s, m.id);
+        case route::order_move:
+            return handle_order_move(s, m.id, m.action, req.body());
+        case route::payment_callback:
+            return handle_payment_callback(s, req);
+        case route::blocklist_get:
+            return handle_blocklist_get(s);
+        case route::blocklist_post:
+            return handle_blocklist_post(s, req.body());
         default:
             break;
     }

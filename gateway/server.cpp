@@ -68,6 +68,17 @@ void server::sweep(worker& w) {
     });
 }
 
+// Every 100 ms once ready (recovery writes the shards directly until then): expire lapsed
+// holds, forget old Idempotency-Keys, trim the risk rules' state.
+void server::tick(worker& w) {
+    w.ticker.expires_after(std::chrono::milliseconds(100));
+    w.ticker.async_wait([this, &w](boost::system::error_code ec) {
+        if (ec) return;
+        if (ready()) w.shard.tick();
+        tick(w);
+    });
+}
+
 void server::start() {
     for (auto& w : workers_) {
         worker& wr = *w;
@@ -79,6 +90,7 @@ void server::start() {
         });
         accept(wr);
         sweep(wr);
+        tick(wr);
         wr.thread = std::thread([&wr] { wr.ioc.run(); });
     }
 }

@@ -48,6 +48,7 @@ struct worker {
     std::uint64_t request_seq = 0;
     std::optional<boost::asio::ip::tcp::acceptor> acceptor;
     boost::asio::steady_timer sweep{ioc};
+    boost::asio::steady_timer ticker{ioc};  // drives shard.tick(): hold expiry, key retention
     std::thread thread;
 };
 
@@ -82,6 +83,7 @@ class server {
  private:
     void accept(worker& w);
     void sweep(worker& w);
+    void tick(worker& w);
 
     const config& cfg_;
     matching::engine& engine_;

@@ -29,6 +29,9 @@ session::session(worker& w, client_socket socket)
       deadline_(std::chrono::steady_clock::time_point::max()) {
     ++worker_.connections;
     registered_ = worker_.sessions.insert(worker_.sessions.end(), this);
+    boost::system::error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) peer_ip_ = peer.address().to_string();
 }
 
 session::~session() {

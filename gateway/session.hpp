@@ -48,6 +48,13 @@ class session : public std::enable_shared_from_this<session> {
     std::chrono::steady_clock::time_point deadline() const { return deadline_; }
     void expire();
     const std::string& request_id() const { return request_id_; }
+    // Who the current request speaks for (router.cpp, authenticate): "admin", a storefront's
+    // name, or "public".
+    void set_client(std::string_view c) { client_ = c; }
+    std::string_view client() const { return client_; }
+    bool is_admin() const { return client_ == "admin"; }
+    // The peer's address as text ("" if the socket could not say).
+    const std::string& peer_ip() const { return peer_ip_; }
     worker& owner() { return worker_; }
 
  private:
@@ -66,6 +73,8 @@ class session : public std::enable_shared_from_this<session> {
     http_request request_;
     http_response response_;
     std::string request_id_;
+    std::string client_;
+    std::string peer_ip_;
     std::chrono::steady_clock::time_point started_;
     route route_ = route::not_found;
 };

@@ -2,6 +2,7 @@
 
 #include "matching/assert.hpp"
 #include "matching/event_codec.hpp"
+#include "matching/limits.hpp"
 
 namespace fg::matching {
 namespace {
@@ -37,8 +38,29 @@ std::size_t engine::sku_owner(std::string_view sku_id) const {
     return fnv1a(sku_id) % shards_.size();
 }
 
-std::size_t engine::key_home(std::string_view idempotency_key) const {
-    return (fnv1a(idempotency_key) >> 7) % shards_.size();
+std::size_t engine::key_home(std::string_view scoped_key) const {
+    return (fnv1a(scoped_key) >> 7) % shards_.size();
+}
+
+std::size_t engine::buyer_home(std::string_view buyer_id) const {
+    return (fnv1a(buyer_id) >> 13) % shards_.size();
+}
+
+std::size_t engine::ip_home(const ip_address& prefix) const {
+    return (std::hash<ip_address>{}(prefix) >> 3) % shards_.size();
+}
+
+ip_address engine::rule_prefix(const ip_address& from) const {
+    return prefix_of(from,
+                     from.is_v4() ? opts_.risk.ipv4_prefix_bits : opts_.risk.ipv6_prefix_bits);
+}
+
+std::string engine::scoped_key(std::string_view client, std::string_view key) {
+    std::string out;
+    out.reserve(client.size() + 1 + key.size());
+    out.append(client).push_back('\x1f');
+    out.append(key);
+    return out;
 }
 
 std::size_t engine::order_home(std::uint64_t order_id) const {
@@ -68,10 +90,13 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
             return replay_order(payload, error);
         case record_type::order_cancelled:
             return replay_cancel(payload, error);
-        case record_type::order_moved:
+        case record_type::order_moved: {
+            order_moved e;
+            if (!decode(payload, e)) break;
+            return replay_move(e, error);
+        }
         case record_type::block_changed:
-            error = "record type " + std::to_string(type) + " is not replayed yet";
-            return false;
+            return replay_block(payload, error);
     }
     if (error.empty()) error = "undecodable record of type " + std::to_string(type);
     return false;
@@ -92,7 +117,26 @@ bool engine::replay_order(std::span<const std::byte> payload, std::string& error
         }
     }
     max_order_seq_ = std::max(max_order_seq_, o.id >> 8);
-    shards_[key_home(o.idempotency_key)]->keys_[o.idempotency_key] = {o.id};
+    // Keys past their retention are not brought back: the key may be used again.
+    if (o.created_at_ms + opts_.key_ttl_ms > clock_.now_ms()) {
+        std::string scoped = scoped_key(o.client, o.idempotency_key);
+        shard& kh = *shards_[key_home(scoped)];
+        kh.keys_[scoped] = {.order_id = o.id,
+                            .in_flight = false,
+                            .digest = o.digest,
+                            .created_at_ms = o.created_at_ms};
+        kh.key_ages_.emplace_back(o.created_at_ms, std::move(scoped));
+    }
+    if (auto from = parse_ip(o.client_ip)) {
+        if (opts_.risk.any_per_buyer()) {
+            shards_[buyer_home(o.buyer_id)]->risk_.record_buyer_order(o.buyer_id, *from,
+                                                                      o.created_at_ms);
+        }
+        if (opts_.risk.any_per_ip()) {
+            const ip_address prefix = rule_prefix(*from);
+            shards_[ip_home(prefix)]->risk_.record_ip_order(*from, o.created_at_ms);
+        }
+    }
     shard& home = *shards_[order_home(o.id)];
     if (!home.orders_.emplace(o.id, std::move(o)).second) {
         error = "order id logged twice";
@@ -107,18 +151,54 @@ bool engine::replay_cancel(std::span<const std::byte> payload, std::string& erro
         error = "undecodable cancel record";
         return false;
     }
+    return replay_move(
+        {.order_id = e.order_id,
+         .step = {.to = order_status::cancelled, .by = actor::buyer, .at_ms = e.at_ms}},
+        error);
+}
+
+// A logged move is applied as it was decided: the table must call it legal from the status
+// the log put the order in, and its stock effect is applied without checks (a retake was
+// checked live before it was logged).
+bool engine::replay_move(const order_moved& e, std::string& error) {
     shard& home = *shards_[order_home(e.order_id)];
     auto it = home.orders_.find(e.order_id);
-    if (it == home.orders_.end() || it->second.status != order_status::pending_payment) {
-        error = "cancel record for an order that is missing or not pending";
+    if (it == home.orders_.end()) {
+        error = "move record for unknown order " + std::to_string(e.order_id);
         return false;
     }
     order& o = it->second;
-    for (const stock_line& line : lines_of(o)) {
-        shards_[sku_owner(line.sku_id)]->stock_.release(o.buyer_id, {&line, 1});
+    const move_rule rule = rule_for(o.status, e.step.to, e.step.by, e.step.restock);
+    if (!rule.legal || o.history.size() >= limits::order_history_max) {
+        error = "move record of order " + std::to_string(e.order_id) + " from " +
+                std::string(to_string(o.status)) + " to " + std::string(to_string(e.step.to)) +
+                " is not a legal move";
+        return false;
     }
-    o.status = order_status::cancelled;
-    o.updated_at_ms = e.at_ms;
+    apply_effect(rule.effect, o);
+    home.apply_step(o, e.step);
+    return true;
+}
+
+void engine::apply_effect(stock_effect effect, const order& o) {
+    if (effect == stock_effect::none) return;
+    for (const stock_line& line : lines_of(o)) {
+        shards_[sku_owner(line.sku_id)]->stock_.apply_effect(effect, o.buyer_id, {&line, 1});
+    }
+}
+
+bool engine::replay_block(std::span<const std::byte> payload, std::string& error) {
+    block_changed e;
+    if (!decode(payload, e)) {
+        error = "undecodable block list record";
+        return false;
+    }
+    for (auto& s : shards_) {
+        if (!s->apply_block(e)) {
+            error = "block list record with a bad IP network '" + e.value + "'";
+            return false;
+        }
+    }
     return true;
 }
 
@@ -132,14 +212,20 @@ bool engine::export_records(const record_sink& emit) const {
             ok = emit(record_type::sku_upserted, buf);
         });
     }
+    // Every shard has the whole block list; shard 0's copy speaks for all.
+    shards_.front()->risk_.for_each_blocked([&](const block_changed& b) {
+        if (!ok) return;
+        encode(b, buf);
+        ok = emit(record_type::block_changed, buf);
+    });
     for (const auto& s : shards_) {
         for (const auto& [id, o] : s->orders_) {
             if (!ok) return false;
             encode(o, buf);
             ok = emit(record_type::order_placed, buf);
-            if (ok && o.status == order_status::cancelled) {
-                encode(order_cancelled{.order_id = id, .at_ms = o.updated_at_ms}, buf);
-                ok = emit(record_type::order_cancelled, buf);
+            for (std::size_t i = 1; ok && i < o.history.size(); ++i) {
+                encode(order_moved{.order_id = id, .step = o.history[i]}, buf);
+                ok = emit(record_type::order_moved, buf);
             }
         }
     }
@@ -150,6 +236,13 @@ bool engine::finish_replay(std::string& error) {
     for (auto& s : shards_) {
         if (!s->stock_.check(error)) return false;
         s->order_seq_ = max_order_seq_;
+        // Holds still open get their timers now, once, rather than every order placed in the
+        // log getting one during replay.
+        for (const auto& [id, o] : s->orders_) {
+            if (o.status == order_status::pending_payment) {
+                s->holds_.schedule(o.hold_expires_at_ms, id);
+            }
+        }
     }
     return true;
 }

@@ -23,6 +23,8 @@ struct engine_options {
     std::size_t shard_count = 1;
     std::int64_t hold_ms = 15 * 60 * 1000;  // how long an unpaid order keeps its stock
     std::size_t pending_max = 16'384;       // per shard: writes in flight before 503 overloaded
+    std::int64_t key_ttl_ms = 24ll * 3600 * 1000;  // how long an Idempotency-Key is remembered
+    risk_options risk;                             // flash-sale rules; all off by default
 };
 
 // Thread-safe: the shard map and post() may be used from any thread; each shard is shard-local.
@@ -37,7 +39,13 @@ class engine {
     journal& log() const { return journal_; }
 
     std::size_t sku_owner(std::string_view sku_id) const;
-    std::size_t key_home(std::string_view idempotency_key) const;
+    // Where a (client, key) pair is checked: the scoped key is "client \x1f key".
+    std::size_t key_home(std::string_view scoped_key) const;
+    std::size_t buyer_home(std::string_view buyer_id) const;
+    std::size_t ip_home(const ip_address& prefix) const;
+    // The prefix the per-IP rules and the new-location rule see for an address.
+    ip_address rule_prefix(const ip_address& from) const;
+    static std::string scoped_key(std::string_view client, std::string_view key);
     std::size_t order_home(std::uint64_t order_id) const;
 
     // Hands `t` to shard `target`'s inbox; it runs on that shard's thread.
@@ -58,6 +66,9 @@ class engine {
  private:
     bool replay_order(std::span<const std::byte> payload, std::string& error);
     bool replay_cancel(std::span<const std::byte> payload, std::string& error);
+    bool replay_move(const order_moved& e, std::string& error);
+    bool replay_block(std::span<const std::byte> payload, std::string& error);
+    void apply_effect(stock_effect effect, const order& o);
 
     engine_options opts_;
     const clock& clock_;

@@ -5,6 +5,7 @@
 #include "matching/assert.hpp"
 #include "matching/engine.hpp"
 #include "matching/event_codec.hpp"
+#include "matching/limits.hpp"
 
 namespace fg::matching {
 
@@ -17,8 +18,12 @@ struct shard::part {
 
 // An order on its way through reservation and the log. Lives on its home shard.
 struct shard::placement {
-    std::string key;
+    std::string key;  // scoped: client \x1f key
+    placement_context ctx;
     order_request req;
+    std::optional<ip_address> from;  // ctx.client_ip parsed, when it parses
+    order_status initial = order_status::pending_payment;
+    std::string review_rule;  // the rule that sent it to risk_review
     std::vector<part> parts;
     std::size_t parts_waiting = 0;
     // The key's entry, claimed at the start: elements of an unordered_map keep their address
@@ -59,9 +64,52 @@ outcome log_refusal(const journal& log) {
     return outcome::ok;
 }
 
+// Refusals an Idempotency-Key keeps and replays: the engine's decisions about this order. Not
+// the transient ones (rate limits, overload, a full disk), which a retry may well get past.
+bool refusal_is_kept(outcome o) {
+    switch (o) {
+        case outcome::unknown_sku:
+        case outcome::delisted:
+        case outcome::sale_not_open:
+        case outcome::sale_closed:
+        case outcome::mixed_currency:
+        case outcome::per_buyer_limit:
+        case outcome::sold_out:
+        case outcome::blocked:
+        case outcome::risk_rejected:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::vector<stock_line> lines_of(const order& o) {
+    std::vector<stock_line> lines;
+    lines.reserve(o.items.size());
+    for (const order_item& item : o.items) lines.push_back({item.sku_id, item.qty});
+    return lines;
+}
+
+// The risk rule's verdict as the refusal or the status a placement gets.
+outcome refusal_of(const risk_decision& d) {
+    switch (d.verdict) {
+        case risk_verdict::blocked:
+            return outcome::blocked;
+        case risk_verdict::rate_limited:
+            return outcome::rate_limited;
+        case risk_verdict::reject:
+            return outcome::risk_rejected;
+        case risk_verdict::allow:
+        case risk_verdict::review:
+            break;
+    }
+    return outcome::ok;
+}
+
 }  // namespace
 
-shard::shard(engine& eng, std::size_t index) : engine_(eng), index_(index) {}
+shard::shard(engine& eng, std::size_t index)
+    : engine_(eng), index_(index), holds_(eng.time().now_ms()), risk_(eng.options().risk) {}
 
 shard::~shard() = default;
 
@@ -102,27 +150,33 @@ std::uint64_t shard::next_order_id() { return (++order_seq_ << 8) | index_; }
 
 // --- orders -------------------------------------------------------------------------------
 
-void shard::place_order(std::string idempotency_key, order_request req,
+void shard::place_order(placement_context ctx, order_request req,
                         unique_function<void(place_result)> done) {
-    const std::size_t home = engine_.key_home(idempotency_key);
+    std::string key = engine::scoped_key(ctx.client, ctx.idempotency_key);
+    const std::size_t home = engine_.key_home(key);
     call<place_result>(
         home,
-        [key = std::move(idempotency_key), req = std::move(req)](
+        [key = std::move(key), ctx = std::move(ctx), req = std::move(req)](
             shard& h, unique_function<void(place_result)> reply) mutable {
-            h.place_at_home(std::move(key), std::move(req), std::move(reply));
+            h.place_at_home(std::move(key), std::move(ctx), std::move(req), std::move(reply));
         },
         std::move(done));
 }
 
-void shard::place_at_home(std::string key, order_request req,
+void shard::place_at_home(std::string key, placement_context ctx, order_request req,
                           unique_function<void(place_result)> reply) {
+    const std::int64_t now = engine_.time().now_ms();
     if (auto it = keys_.find(key); it != keys_.end()) {
-        if (it->second.order_id == 0) {
-            reply(place_result{.result = outcome::request_in_progress});
-        } else {
-            replay_existing(it->second.order_id, std::move(reply));
+        const key_entry& k = it->second;
+        if (k.in_flight) return reply(place_result{.result = outcome::request_in_progress});
+        if (k.digest != ctx.digest) {
+            return reply(place_result{.result = outcome::idempotency_mismatch});
         }
-        return;
+        if (k.order_id != 0) return replay_existing(k.order_id, std::move(reply));
+        return reply(place_result{.result = k.refusal,
+                                  .refused_sku = k.refused_sku,
+                                  .replayed = true,
+                                  .request_id = k.request_id});
     }
     if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
         return reply(place_result{.result = o});
@@ -130,11 +184,15 @@ void shard::place_at_home(std::string key, order_request req,
     if (pending_ >= engine_.options().pending_max) {
         return reply(place_result{.result = outcome::overloaded});
     }
-    key_entry* claimed = &keys_.emplace(key, key_entry{}).first->second;
+    key_entry* claimed =
+        &keys_.emplace(key, key_entry{.digest = ctx.digest, .created_at_ms = now}).first->second;
+    key_ages_.emplace_back(now, key);
     ++pending_;
     auto p = std::make_unique<placement>();
     p->claimed = claimed;
     p->key = std::move(key);
+    p->from = parse_ip(ctx.client_ip);
+    p->ctx = std::move(ctx);
     p->req = std::move(req);
     p->reply = std::move(reply);
     for (std::size_t i = 0; i < p->req.items.size(); ++i) {
@@ -146,7 +204,65 @@ void shard::place_at_home(std::string key, order_request req,
     }
     p->parts_waiting = p->parts.size();
     const std::uint64_t txn = next_txn_++;
+    const bool blocked = risk_.blocked(p->req.buyer_id, p->from.value_or(ip_address{}));
     placements_.emplace(txn, std::move(p));
+    // The block list is on every shard: refused here, before any hop or any stock.
+    if (blocked) {
+        return finish_placement(txn, place_result{.result = outcome::blocked});
+    }
+    check_rules(txn);
+}
+
+// The rules that need one owner per buyer and per IP prefix run there, one after the other;
+// with every rule off (the default) there is no hop at all.
+void shard::check_rules(std::uint64_t txn) {
+    placement& p = *placements_.at(txn);
+    const risk_options& opts = engine_.options().risk;
+    const bool per_buyer = opts.any_per_buyer() && p.from.has_value();
+    const bool per_ip = opts.any_per_ip() && p.from.has_value();
+    if (!per_buyer && !per_ip) return reserve_parts(txn);
+    const ip_address from = *p.from;
+    const std::string buyer = p.req.buyer_id;
+    engine& eng = engine_;
+    auto at_ip = [&eng, from, per_ip](shard& h, unique_function<void(risk_decision)> r) {
+        if (!per_ip) return r(risk_decision{});
+        const std::size_t owner = eng.ip_home(eng.rule_prefix(from));
+        h.call<risk_decision>(
+            owner,
+            [from](shard& o, unique_function<void(risk_decision)> rr) {
+                rr(o.risk_.check_ip(from, o.engine_.time().now_ms()));
+            },
+            std::move(r));
+    };
+    if (!per_buyer) {
+        return at_ip(*this, [this, txn](risk_decision d) { on_rules_checked(txn, std::move(d)); });
+    }
+    call<risk_decision>(
+        engine_.buyer_home(buyer),
+        [buyer, from](shard& o, unique_function<void(risk_decision)> r) {
+            r(o.risk_.check_buyer(buyer, from, o.engine_.time().now_ms()));
+        },
+        [this, txn, at_ip](risk_decision by_buyer) mutable {
+            if (by_buyer.verdict != risk_verdict::allow &&
+                by_buyer.verdict != risk_verdict::review) {
+                return on_rules_checked(txn, std::move(by_buyer));
+            }
+            at_ip(*this, [this, txn, by_buyer](risk_decision by_ip) {
+                // The more severe verdict wins (the enum lists them mildest first).
+                on_rules_checked(txn, by_ip.verdict > by_buyer.verdict ? by_ip : by_buyer);
+            });
+        });
+}
+
+void shard::on_rules_checked(std::uint64_t txn, risk_decision d) {
+    placement& p = *placements_.at(txn);
+    if (const outcome o = refusal_of(d); o != outcome::ok) {
+        return finish_placement(txn, place_result{.result = o, .retry_after_ms = d.retry_after_ms});
+    }
+    if (d.verdict == risk_verdict::review) {
+        p.initial = order_status::risk_review;
+        p.review_rule = std::string(d.rule);
+    }
     reserve_parts(txn);
 }
 
@@ -217,12 +333,20 @@ void shard::commit_placement(std::uint64_t txn) {
 
     const std::int64_t now = engine_.time().now_ms();
     o.id = next_order_id();
-    o.idempotency_key = p.key;
+    o.idempotency_key = p.ctx.idempotency_key;
+    o.client = p.ctx.client;
+    o.digest = p.ctx.digest;
+    o.client_ip = p.from ? p.ctx.client_ip : std::string();
     o.buyer_id = p.req.buyer_id;
     o.payment_method = p.req.payment_method;
     o.buyer_contact = p.req.buyer_contact;
     o.created_at_ms = o.updated_at_ms = now;
-    o.hold_expires_at_ms = now + engine_.options().hold_ms;
+    o.status = p.initial;
+    // A reviewed order's hold starts when a merchant approves it.
+    o.hold_expires_at_ms =
+        p.initial == order_status::pending_payment ? now + engine_.options().hold_ms : 0;
+    o.history.assign(
+        1, transition{.to = p.initial, .by = actor::buyer, .at_ms = now, .reason = p.review_rule});
     encode(o, scratch_);
     append_ticket ticket =
         engine_.log().append(static_cast<std::uint16_t>(record_type::order_placed), scratch_);
@@ -233,8 +357,12 @@ void shard::commit_placement(std::uint64_t txn) {
         if (!durable) return finish_placement(txn, place_result{.result = outcome::log_failed});
         placement& done = *placements_.at(txn);
         done.claimed->order_id = done.placed.id;
+        done.claimed->in_flight = false;
+        const order& o = done.placed;
+        if (o.status == order_status::pending_payment) holds_.schedule(o.hold_expires_at_ms, o.id);
+        if (done.from) record_for_rules(o.buyer_id, *done.from, o.created_at_ms);
         // One copy: the kept order is moved in, the reply gets a copy of it.
-        auto kept = orders_.emplace(done.placed.id, std::move(done.placed)).first;
+        auto kept = orders_.emplace(o.id, std::move(done.placed)).first;
         finish_placement(txn, place_result{.result = outcome::ok, .placed = kept->second});
     });
 }
@@ -250,7 +378,15 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
         --pending_;
         return p->reply(std::move(result));
     }
-    keys_.erase(p->key);
+    if (refusal_is_kept(result.result)) {
+        key_entry& k = *p->claimed;
+        k.in_flight = false;
+        k.refusal = result.result;
+        k.refused_sku = result.refused_sku;
+        k.request_id = p->ctx.request_id;
+    } else {
+        keys_.erase(p->key);  // its age entry is skipped when it comes up (forget_old_keys)
+    }
     std::vector<order_item> held;
     for (const part& pt : p->parts) {
         if (pt.reserved.result != outcome::ok) continue;
@@ -293,13 +429,29 @@ void shard::release_lines(const std::string& buyer_id, const std::vector<order_i
     }
 }
 
+void shard::record_for_rules(const std::string& buyer_id, const ip_address& from,
+                             std::int64_t at_ms) {
+    const risk_options& opts = engine_.options().risk;
+    engine& eng = engine_;
+    if (opts.any_per_buyer()) {
+        eng.post(eng.buyer_home(buyer_id), [&eng, buyer_id, from, at_ms] {
+            eng.at(eng.buyer_home(buyer_id)).risk_.record_buyer_order(buyer_id, from, at_ms);
+        });
+    }
+    if (opts.any_per_ip()) {
+        const std::size_t owner = eng.ip_home(eng.rule_prefix(from));
+        eng.post(owner,
+                 [&eng, owner, from, at_ms] { eng.at(owner).risk_.record_ip_order(from, at_ms); });
+    }
+}
+
 void shard::replay_existing(std::uint64_t order_id, unique_function<void(place_result)> reply) {
     call<order_result>(
         engine_.order_home(order_id),
         [order_id](shard& h, unique_function<void(order_result)> r) {
             auto it = h.orders_.find(order_id);
             FG_ASSERT(it != h.orders_.end(), "M11 (an idempotency key names a kept order)");
-            r(order_result{.value = it->second});
+            r(order_result{.value = it->second.as_placed()});
         },
         [reply = std::move(reply)](order_result r) mutable {
             reply(place_result{.placed = std::move(r.value), .replayed = true});
@@ -318,53 +470,346 @@ void shard::get_order(std::uint64_t order_id, unique_function<void(order_result)
         std::move(done));
 }
 
-void shard::cancel_order(std::uint64_t order_id, unique_function<void(order_result)> done) {
+// --- transitions ----------------------------------------------------------------------------
+
+void shard::move_order(std::uint64_t order_id, move_request req,
+                       unique_function<void(order_result)> done) {
     call<order_result>(
         engine_.order_home(order_id),
-        [order_id](shard& h, unique_function<void(order_result)> reply) {
-            h.cancel_at_home(order_id, std::move(reply));
+        [order_id, req = std::move(req)](shard& h,
+                                         unique_function<void(order_result)> reply) mutable {
+            h.move_at_home(order_id, std::move(req), std::move(reply));
         },
         std::move(done));
 }
 
-void shard::cancel_at_home(std::uint64_t order_id, unique_function<void(order_result)> reply) {
+void shard::move_at_home(std::uint64_t order_id, move_request req,
+                         unique_function<void(order_result)> reply) {
     auto it = orders_.find(order_id);
     if (it == orders_.end()) return reply(order_result{.result = outcome::order_not_found});
+    const order& o = it->second;
     if (orders_moving_.contains(order_id)) {
-        return reply(order_result{.result = outcome::request_in_progress, .value = it->second});
+        return reply(order_result{.result = outcome::request_in_progress, .value = o});
     }
-    if (it->second.status != order_status::pending_payment) {
-        return reply(order_result{.result = outcome::illegal_transition, .value = it->second});
-    }
-    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
-        return reply(order_result{.result = o});
+    const move_rule rule = rule_for(o.status, req.to, req.by, req.restock);
+    if (!rule.legal || o.history.size() >= limits::order_history_max) {
+        return reply(order_result{.result = outcome::illegal_transition, .value = o});
     }
     const std::int64_t now = engine_.time().now_ms();
-    encode(order_cancelled{order_id, now}, scratch_);
-    append_ticket ticket =
-        engine_.log().append(static_cast<std::uint16_t>(record_type::order_cancelled), scratch_);
-    if (ticket.status != append_status::ok) {
-        return reply(order_result{.result = refusal_of(ticket.status)});
+    transition step{.to = req.to,
+                    .by = req.by,
+                    .at_ms = now,
+                    .carrier = std::move(req.carrier),
+                    .tracking_no = std::move(req.tracking_no),
+                    .reason = std::move(req.reason),
+                    .restock = req.to == order_status::refunded && req.restock};
+    if (o.status == order_status::risk_review && req.to == order_status::pending_payment) {
+        step.hold_expires_at_ms = now + engine_.options().hold_ms;
     }
+    log_move(order_id, std::move(step), rule.effect, false, std::move(reply));
+}
+
+void shard::pay_order(payment_report report, unique_function<void(order_result)> done) {
+    const std::size_t home = engine_.order_home(report.order_id);
+    call<order_result>(
+        home,
+        [report = std::move(report)](shard& h, unique_function<void(order_result)> reply) mutable {
+            h.pay_at_home(std::move(report), std::move(reply));
+        },
+        std::move(done));
+}
+
+// The payment rule (matching/README.md, "Payments"): a success pays a pending order; after the
+// hold lapsed (expired, or cancelled before any payment) it re-takes the units if every one is
+// still free and otherwise marks the order refund_required: never oversold. A failure cancels a
+// pending order and changes nothing else. A provider_txn_id already in the history is answered
+// with the order as it is: the same callback sent any number of times makes one change.
+void shard::pay_at_home(payment_report report, unique_function<void(order_result)> reply) {
+    auto it = orders_.find(report.order_id);
+    if (it == orders_.end()) return reply(order_result{.result = outcome::order_not_found});
+    const order& o = it->second;
+    if (report.amount != o.total) {
+        return reply(order_result{.result = outcome::amount_mismatch, .value = o});
+    }
+    for (const transition& t : o.history) {
+        if (t.provider_txn_id == report.provider_txn_id) {
+            return reply(order_result{.value = o, .replayed = true});
+        }
+    }
+    if (orders_moving_.contains(o.id)) {
+        return reply(order_result{.result = outcome::request_in_progress, .value = o});
+    }
+    if (o.history.size() >= limits::order_history_max) {
+        return reply(order_result{.result = outcome::illegal_transition, .value = o});
+    }
+    const std::int64_t now = engine_.time().now_ms();
+    transition step{.by = actor::payment, .at_ms = now, .provider_txn_id = report.provider_txn_id};
+    if (!report.succeeded) {
+        if (o.status != order_status::pending_payment) {
+            return reply(order_result{.value = o, .replayed = true});
+        }
+        step.to = order_status::cancelled;
+        step.reason = "payment_failed";
+        return log_move(o.id, std::move(step), stock_effect::release, false, std::move(reply));
+    }
+    if (o.status == order_status::pending_payment) {
+        step.to = order_status::paid;
+        return log_move(o.id, std::move(step), stock_effect::sell, false, std::move(reply));
+    }
+    const bool lapsed =
+        o.status == order_status::expired || (o.status == order_status::cancelled && !was_paid(o));
+    if (!lapsed) return reply(order_result{.result = outcome::illegal_transition, .value = o});
+    const std::uint64_t id = o.id;
+    orders_moving_.insert(id);  // nothing else may move it while the units are being re-taken
+    retake_lines(
+        o, [this, id, step = std::move(step), reply = std::move(reply)](bool taken) mutable {
+            orders_moving_.erase(id);
+            if (taken) {
+                step.to = order_status::paid;
+                step.restock = true;
+                return log_move(id, std::move(step), stock_effect::retake, true, std::move(reply));
+            }
+            step.to = order_status::refund_required;
+            step.reason = "stock_gone";
+            log_move(id, std::move(step), stock_effect::none, false, std::move(reply));
+        });
+}
+
+void shard::log_move(std::uint64_t order_id, transition step, stock_effect effect, bool taken,
+                     unique_function<void(order_result)> reply) {
+    order& o = orders_.at(order_id);
+    auto undo_and_refuse = [this, order_id, taken](outcome why,
+                                                   unique_function<void(order_result)> r) {
+        if (!taken) return r(order_result{.result = why, .value = orders_.at(order_id)});
+        effect_lines(stock_effect::unsell, orders_.at(order_id),
+                     [this, order_id, why, r = std::move(r)]() mutable {
+                         r(order_result{.result = why, .value = orders_.at(order_id)});
+                     });
+    };
+    if (const outcome refusal = log_refusal(engine_.log()); refusal != outcome::ok) {
+        return undo_and_refuse(refusal, std::move(reply));
+    }
+    encode(order_moved{.order_id = order_id, .step = step}, scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::order_moved), scratch_);
+    if (ticket.status != append_status::ok) {
+        return undo_and_refuse(refusal_of(ticket.status), std::move(reply));
+    }
+    (void)o;
     orders_moving_.insert(order_id);
     ++pending_;
-    // Stock goes back only once the cancel is durable: a unit freed earlier could be sold to
+    // Stock goes back only once the move is durable: a unit freed earlier could be sold to
     // someone else and then, after a crash, be held by this order again (M1).
-    when_durable(ticket.end_pos, [this, order_id, now,
+    when_durable(ticket.end_pos, [this, order_id, step = std::move(step), effect, taken,
+                                  undo = std::move(undo_and_refuse),
                                   reply = std::move(reply)](bool durable) mutable {
         orders_moving_.erase(order_id);
-        order& o = orders_.at(order_id);
         if (!durable) {
             --pending_;
-            return reply(order_result{.result = outcome::log_failed, .value = o});
+            return undo(outcome::log_failed, std::move(reply));
         }
-        o.status = order_status::cancelled;
-        o.updated_at_ms = now;
-        release_lines(o.buyer_id, o.items, [this, order_id, reply = std::move(reply)]() mutable {
+        order& moved = orders_.at(order_id);
+        apply_step(moved, step);
+        auto answer = [this, order_id, reply = std::move(reply)]() mutable {
             --pending_;
             reply(order_result{.value = orders_.at(order_id)});
-        });
+        };
+        if (taken || effect == stock_effect::none) return answer();
+        effect_lines(effect, moved, std::move(answer));
     });
+}
+
+void shard::apply_step(order& o, const transition& step) {
+    o.status = step.to;
+    o.updated_at_ms = step.at_ms;
+    if (step.hold_expires_at_ms != 0) {
+        o.hold_expires_at_ms = step.hold_expires_at_ms;
+        holds_.schedule(o.hold_expires_at_ms, o.id);
+    }
+    if (step.to == order_status::expired) ++orders_expired_;
+    o.history.push_back(step);
+}
+
+void shard::effect_lines(stock_effect effect, const order& o, task then) {
+    std::vector<std::vector<order_item_request>> by_owner(engine_.shard_count());
+    for (const order_item& item : o.items) {
+        by_owner[engine_.sku_owner(item.sku_id)].push_back({item.sku_id, item.qty});
+    }
+    auto waiting = std::make_shared<std::size_t>(0);
+    auto then_shared = std::make_shared<task>(std::move(then));
+    for (const auto& lines : by_owner) *waiting += lines.empty() ? 0 : 1;
+    for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
+        if (by_owner[owner].empty()) continue;
+        call<bool>(
+            owner,
+            [effect, buyer = o.buyer_id, items = std::move(by_owner[owner])](
+                shard& s, unique_function<void(bool)> reply) {
+                std::vector<std::size_t> all(items.size());
+                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+                s.stock_.apply_effect(effect, buyer, lines_of(items, all));
+                reply(true);
+            },
+            [waiting, then_shared](bool) {
+                if (--*waiting == 0) (*then_shared)();
+            });
+    }
+}
+
+// All-or-nothing across owner shards: each owner re-takes its lines or none; if any owner
+// could not, the owners that did give theirs back before `then(false)`.
+void shard::retake_lines(const order& o, unique_function<void(bool)> then) {
+    std::vector<std::vector<order_item_request>> by_owner(engine_.shard_count());
+    for (const order_item& item : o.items) {
+        by_owner[engine_.sku_owner(item.sku_id)].push_back({item.sku_id, item.qty});
+    }
+    struct gather {
+        std::size_t waiting = 0;
+        bool all = true;
+        std::vector<std::size_t> took;
+        std::vector<std::vector<order_item_request>> lines;
+        unique_function<void(bool)> then;
+        std::string buyer;
+    };
+    auto g = std::make_shared<gather>();
+    g->then = std::move(then);
+    g->buyer = o.buyer_id;
+    for (const auto& lines : by_owner) g->waiting += lines.empty() ? 0 : 1;
+    g->lines = by_owner;
+    for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
+        if (by_owner[owner].empty()) continue;
+        call<bool>(
+            owner,
+            [buyer = o.buyer_id, items = std::move(by_owner[owner])](
+                shard& s, unique_function<void(bool)> reply) {
+                std::vector<std::size_t> all(items.size());
+                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+                reply(s.stock_.try_retake(buyer, lines_of(items, all)));
+            },
+            [this, g, owner](bool ok) {
+                if (ok) g->took.push_back(owner);
+                g->all = g->all && ok;
+                if (--g->waiting > 0) return;
+                if (g->all) return g->then(true);
+                if (g->took.empty()) return g->then(false);
+                // Give back what some owners took; answer once all have.
+                auto back = std::make_shared<std::size_t>(g->took.size());
+                for (std::size_t t : g->took) {
+                    call<bool>(
+                        t,
+                        [buyer = g->buyer, items = g->lines[t]](shard& s,
+                                                                unique_function<void(bool)> reply) {
+                            std::vector<std::size_t> all(items.size());
+                            for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+                            s.stock_.apply_effect(stock_effect::unsell, buyer,
+                                                  lines_of(items, all));
+                            reply(true);
+                        },
+                        [g, back](bool) {
+                            if (--*back == 0) g->then(false);
+                        });
+                }
+            });
+    }
+}
+
+// --- timers ---------------------------------------------------------------------------------
+
+void shard::tick() {
+    const std::int64_t now = engine_.time().now_ms();
+    expire_due(now);
+    forget_old_keys(now);
+    risk_.prune(now, 1024);
+}
+
+void shard::expire_due(std::int64_t now) {
+    std::vector<std::uint64_t> due;
+    holds_.advance(now, [&due](std::uint64_t id) { due.push_back(id); });
+    for (std::uint64_t id : due) {
+        auto it = orders_.find(id);
+        // No cancel on the wheel: a timer whose order has moved on is simply ignored.
+        if (it == orders_.end() || it->second.status != order_status::pending_payment ||
+            it->second.hold_expires_at_ms > now) {
+            continue;
+        }
+        if (orders_moving_.contains(id) || log_refusal(engine_.log()) != outcome::ok) {
+            holds_.schedule(now + 1000, id);  // look again once the move or the disk settles
+            continue;
+        }
+        log_move(id, transition{.to = order_status::expired, .by = actor::system, .at_ms = now},
+                 stock_effect::release, false, [this, id, now](order_result r) {
+                     if (r.result != outcome::ok && r.result != outcome::log_failed) {
+                         holds_.schedule(now + 1000, id);
+                     }
+                 });
+    }
+}
+
+void shard::forget_old_keys(std::int64_t now) {
+    const std::int64_t ttl = engine_.options().key_ttl_ms;
+    while (!key_ages_.empty() && key_ages_.front().first + ttl <= now) {
+        auto it = keys_.find(key_ages_.front().second);
+        // The entry may be a newer one for the same key (the first was refused and forgotten).
+        if (it != keys_.end() && !it->second.in_flight &&
+            it->second.created_at_ms == key_ages_.front().first) {
+            keys_.erase(it);
+        }
+        key_ages_.pop_front();
+    }
+}
+
+// --- block list -----------------------------------------------------------------------------
+
+bool shard::apply_block(const block_changed& change) {
+    if (change.kind == block_kind::buyer) {
+        risk_.set_buyer_blocked(change.value, change.blocked);
+        return true;
+    }
+    auto net = parse_network(change.value);
+    if (!net) return false;
+    risk_.set_network_blocked(*net, change.blocked);
+    return true;
+}
+
+void shard::change_block(block_changed change, unique_function<void(block_result)> done) {
+    if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
+        return done(block_result{.result = o});
+    }
+    change.at_ms = engine_.time().now_ms();
+    encode(change, scratch_);
+    append_ticket ticket =
+        engine_.log().append(static_cast<std::uint16_t>(record_type::block_changed), scratch_);
+    if (ticket.status != append_status::ok) {
+        return done(block_result{.result = refusal_of(ticket.status)});
+    }
+    ++pending_;
+    when_durable(ticket.end_pos, [this, change = std::move(change),
+                                  done = std::move(done)](bool durable) mutable {
+        if (!durable) {
+            --pending_;
+            return done(block_result{.result = outcome::log_failed});
+        }
+        // Every shard applies it; the answer waits for all of them.
+        auto waiting = std::make_shared<std::size_t>(engine_.shard_count());
+        auto finish = std::make_shared<unique_function<void(block_result)>>(std::move(done));
+        for (std::size_t i = 0; i < engine_.shard_count(); ++i) {
+            call<bool>(
+                i,
+                [change](shard& s, unique_function<void(bool)> reply) {
+                    reply(s.apply_block(change));
+                },
+                [this, waiting, finish](bool) {
+                    if (--*waiting > 0) return;
+                    --pending_;
+                    get_block_list(std::move(*finish));
+                });
+        }
+    });
+}
+
+void shard::get_block_list(unique_function<void(block_result)> done) {
+    block_result r;
+    risk_.for_each_blocked([&r](const block_changed& b) { r.entries.push_back(b); });
+    done(std::move(r));
 }
 
 // --- SKUs ---------------------------------------------------------------------------------

@@ -14,28 +14,68 @@
 #include <vector>
 
 #include "matching/clock.hpp"
+#include "matching/event_codec.hpp"
 #include "matching/inbox.hpp"
 #include "matching/inventory.hpp"
+#include "matching/ip_address.hpp"
 #include "matching/journal.hpp"
 #include "matching/order.hpp"
 #include "matching/outcome.hpp"
+#include "matching/risk.hpp"
 #include "matching/sku.hpp"
+#include "matching/timer_wheel.hpp"
 #include "matching/unique_function.hpp"
 
 namespace fg::matching {
 
 class engine;
 
+// Who sent an order and how: the Idempotency-Key is scoped per (client, key), the digest of
+// the body tells a retry from a reuse, and the address feeds the per-IP and location rules.
+struct placement_context {
+    std::string client;
+    std::string idempotency_key;
+    body_digest digest{};
+    std::string client_ip;   // textual, as the socket gave it
+    std::string request_id;  // kept with a refusal, so a replay of it is byte for byte
+};
+
 struct place_result {
     outcome result = outcome::ok;
-    std::string refused_sku;  // the SKU behind a refusal, when there is one
-    order placed;             // the order, when result == ok
-    bool replayed = false;    // an earlier order returned for a repeated Idempotency-Key
+    std::string refused_sku;          // the SKU behind a refusal, when there is one
+    order placed;                     // the order as placed, when result == ok
+    bool replayed = false;            // the stored answer to an earlier request with the same key
+    std::string request_id;           // a replayed refusal: the request id it was first given
+    std::int64_t retry_after_ms = 0;  // rate_limited
+};
+
+// A transition asked for by a buyer or a merchant (payments use pay_order).
+struct move_request {
+    order_status to = order_status::cancelled;
+    actor by = actor::buyer;
+    std::string carrier;
+    std::string tracking_no;
+    std::string reason;
+    bool restock = false;
+};
+
+// A payment service's report (POST /v1/payments/callback), its signature already checked.
+struct payment_report {
+    std::uint64_t order_id = 0;
+    std::string provider_txn_id;
+    bool succeeded = false;
+    money amount;
 };
 
 struct order_result {
     outcome result = outcome::ok;
-    order value;  // also filled for illegal_transition, so the caller can show the status
+    order value;            // also filled for illegal_transition, so the caller can show the status
+    bool replayed = false;  // a payment callback already applied: nothing changed
+};
+
+struct block_result {
+    outcome result = outcome::ok;
+    std::vector<block_changed> entries;  // the whole block list after the change
 };
 
 struct sku_result {
@@ -55,10 +95,15 @@ class shard {
     shard& operator=(const shard&) = delete;
 
     // Entry points. `done` runs later, on this shard's thread.
-    void place_order(std::string idempotency_key, order_request req,
+    void place_order(placement_context ctx, order_request req,
                      unique_function<void(place_result)> done);
     void get_order(std::uint64_t order_id, unique_function<void(order_result)> done);
-    void cancel_order(std::uint64_t order_id, unique_function<void(order_result)> done);
+    void move_order(std::uint64_t order_id, move_request req,
+                    unique_function<void(order_result)> done);
+    void pay_order(payment_report report, unique_function<void(order_result)> done);
+    // Puts a buyer or an IP network on or off the block list (logged, then every shard's copy).
+    void change_block(block_changed change, unique_function<void(block_result)> done);
+    void get_block_list(unique_function<void(block_result)> done);
     void put_sku(std::string sku_id, sku_spec spec, unique_function<void(sku_result)> done);
     void get_sku(std::string sku_id, unique_function<void(sku_result)> done);
     void adjust_stock(std::string sku_id, std::int64_t delta,
@@ -72,12 +117,22 @@ class shard {
     // Runs queued tasks and completes waits on the log. Returns how many of both it ran; the
     // gateway polls again at once when that reaches `max_tasks`.
     std::size_t poll(std::size_t max_tasks = 1024);
+    // Expires lapsed holds, forgets Idempotency-Keys past their retention, trims rule state.
+    // The gateway calls it every timer_tick_ms.
+    void tick();
 
     std::size_t index() const { return index_; }
     inbox& mailbox() { return inbox_; }
     const inbox& mailbox() const { return inbox_; }
     const inventory& stock() const { return stock_; }
     std::size_t live_orders() const { return orders_.size(); }
+    std::size_t idempotency_keys() const { return keys_.size(); }
+    std::size_t holds_scheduled() const { return holds_.size(); }
+    const std::uint64_t* orders_expired() const { return &orders_expired_; }
+    template <class Fn>
+    void for_each_order(Fn&& fn) const {
+        for (const auto& [id, o] : orders_) fn(o);
+    }
     std::size_t pending() const { return pending_; }
     const std::uint64_t* orders_by_outcome() const { return orders_by_outcome_; }
 
@@ -86,8 +141,13 @@ class shard {
     struct placement;
     struct part;
 
-    void place_at_home(std::string key, order_request req,
+    void place_at_home(std::string key, placement_context ctx, order_request req,
                        unique_function<void(place_result)> reply);
+    void check_rules(std::uint64_t txn);
+    // An accepted order counts toward velocity and known locations at the owners of its
+    // buyer and of its IP prefix.
+    void record_for_rules(const std::string& buyer_id, const ip_address& from, std::int64_t at_ms);
+    void on_rules_checked(std::uint64_t txn, risk_decision d);
     void reserve_parts(std::uint64_t txn);
     void on_part_reserved(std::uint64_t txn, std::size_t part_index, reservation res);
     void commit_placement(std::uint64_t txn);
@@ -95,7 +155,22 @@ class shard {
     void release_lines(const std::string& buyer_id, const std::vector<order_item>& items,
                        task then);
     void replay_existing(std::uint64_t order_id, unique_function<void(place_result)> reply);
-    void cancel_at_home(std::uint64_t order_id, unique_function<void(order_result)> reply);
+    void move_at_home(std::uint64_t order_id, move_request req,
+                      unique_function<void(order_result)> reply);
+    void pay_at_home(payment_report report, unique_function<void(order_result)> reply);
+    // Logs `step` for the order; once durable applies it and its stock effect, then replies.
+    // `taken`: the effect (a retake) was applied before logging and is undone if the log fails.
+    void log_move(std::uint64_t order_id, transition step, stock_effect effect, bool taken,
+                  unique_function<void(order_result)> reply);
+    // Runs `effect` on the owner shard of each of the order's lines, then `then` here.
+    void effect_lines(stock_effect effect, const order& o, task then);
+    void retake_lines(const order& o, unique_function<void(bool)> then);
+    void expire_due(std::int64_t now);
+    void forget_old_keys(std::int64_t now);
+    // Applies a logged transition to the order itself (status, history, hold); not the stock.
+    void apply_step(order& o, const transition& step);
+    // A block list change to this shard's copy; false if the network does not parse.
+    bool apply_block(const block_changed& change);
     void put_sku_at_owner(std::string sku_id, const sku_spec& spec,
                           unique_function<void(sku_result)> reply);
     void adjust_at_owner(std::string sku_id, std::int64_t delta,
@@ -112,10 +187,24 @@ class shard {
     inventory stock_;
     std::unordered_map<std::uint64_t, order> orders_;  // orders whose home is this shard
     std::unordered_set<std::uint64_t> orders_moving_;  // a transition is being logged
+    timer_wheel holds_;                                // order ids, at their hold_expires_at
+    risk_guard risk_;  // the buyers and IP prefixes this shard owns; a copy of the block list
+
+    // An Idempotency-Key's stored answer: the order it created, or the refusal it got. Keys of
+    // orders come back from the log after a restart; refusals are kept in memory only.
     struct key_entry {
-        std::uint64_t order_id = 0;  // 0 while the first request is in flight
+        std::uint64_t order_id = 0;  // 0 while in flight or when refused
+        bool in_flight = true;
+        body_digest digest{};
+        std::int64_t created_at_ms = 0;
+        outcome refusal = outcome::ok;
+        std::string refused_sku;
+        std::string request_id;
     };
-    string_map<key_entry> keys_;  // Idempotency-Key -> order
+    string_map<key_entry> keys_;  // "client \x1f key" -> answer
+    // Keys in the order they were created, which is the order they expire in (one retention
+    // for all): forgetting old keys is a pop from the front, not a scan.
+    std::deque<std::pair<std::int64_t, std::string>> key_ages_;
 
     struct durable_wait {
         std::uint64_t end_pos;
@@ -129,6 +218,7 @@ class shard {
     std::size_t pending_ = 0;  // placements and merchant writes not yet answered
     std::vector<std::byte> scratch_;
     std::uint64_t orders_by_outcome_[outcome_count] = {};
+    std::uint64_t orders_expired_ = 0;
 };
 
 }  // namespace fg::matching
