@@ -7,7 +7,7 @@ packages=(
     build-essential cmake ninja-build ccache pkg-config
     libboost1.81-dev libsimdjson-dev libconcurrentqueue-dev libjemalloc-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    nlohmann-json3-dev curl python3
+    nlohmann-json3-dev libssl-dev curl python3
 )
 
 missing=()
