@@ -3,6 +3,8 @@
 #include <charconv>
 #include <thread>
 
+#include "gateway/risk_config.hpp"
+
 namespace fg::gateway {
 namespace {
 
@@ -19,6 +21,10 @@ bool parse_number(std::string_view text, T min, T max, T& out) {
 
 // Applies one setting by name; used for both flags and environment variables.
 bool apply(config& c, std::string_view name, std::string_view value, std::string& message) {
+    if (name.starts_with("rate-") || name.starts_with("velocity-") ||
+        name.starts_with("new-location") || name.starts_with("ip-prefix-")) {
+        return apply_risk_option(c.risk, name, value, message);
+    }
     bool ok = true;
     if (name == "host") {
         c.host = std::string(value);
@@ -77,6 +83,16 @@ usage: flashgate [options]
   --hold-seconds N         how long an unpaid order holds its stock (default 900)
   --idempotency-ttl-seconds N  how long an Idempotency-Key and its answer are kept
                            (default 86400)
+  --rate-buyer R           per-buyer token bucket: N/s, N/m or N/h, optionally :BURST
+                           (e.g. 5/s:10); over it: 429 with Retry-After (default off)
+  --rate-ip R              the same per client address (an IPv6 /64 counts as one)
+  --velocity-buyer V       more than N orders by one buyer within T: N/T{s,m,h}:ACTION,
+                           ACTION = allow|review|reject (e.g. 3/10s:review; default off)
+  --velocity-ip V          the same per client address
+  --new-location ACTION    a buyer's order from an address prefix never seen for them:
+                           allow|review|reject (default allow)
+  --ip-prefix-v4 BITS      prefix length that is one "location" for IPv4 (default 24)
+  --ip-prefix-v6 BITS      the same for IPv6 (default 48)
   --snapshot-records N     snapshot the state once N more records are in sealed log segments;
                            0 = never (default 1000000)
   --snapshots-kept N       snapshots to keep; log segments older than the oldest kept one are

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "matching/risk.hpp"
+
 namespace fg::gateway {
 
 // Immutable after start-up.
@@ -37,6 +39,8 @@ struct config {
     // After the log fails, keep answering (503) this long before exiting 3, so that clients and
     // probes see 503 log_failed rather than a refused connection.
     std::uint32_t fail_stop_grace_ms = 1000;
+    // Risk rules (rate limits, velocity, new location); all off by default.
+    matching::risk_options risk;
 };
 
 enum class config_action : std::uint8_t { run, help, version, error };
