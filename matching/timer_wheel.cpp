@@ -12,6 +12,8 @@ constexpr int overflow_shift = 32;  // 4 levels x 8 bits
 
 timer_wheel::timer_wheel(std::int64_t now_ms, std::int64_t tick_ms)
     : origin_ms_(now_ms), tick_ms_(tick_ms) {
+    static_assert(sizeof(entry) == 16, "a timer is a deadline and a payload");
+    static_assert(sizeof(chunk) == 1024, "a chunk fills whole cache lines");
     FG_ASSERT(tick_ms > 0, "timer_wheel: tick_ms > 0");
 }
 

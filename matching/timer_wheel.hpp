@@ -3,8 +3,9 @@
 // Expiry of order holds: one hierarchical timer wheel per shard instead of a timer per order or
 // a scan. Four levels of 256 slots over ticks of `tick_ms` (100 ms: level 0 spans 25.6 s,
 // level 3 about 13.6 years; later deadlines wait in an overflow list). A timer sits in the level
-// of the highest tick digit (base 256) where its deadline differs from the cursor, and moves down
-// a level each time the cursor enters its slot, so it is touched at most five times in all.
+// of the highest tick digit (base 256) where its deadline differs from the cursor, and drops to a
+// lower level each time the cursor enters its slot: placed once, moved at most three times (more
+// only from the overflow list), fired once.
 //
 // Firing is exact, not rounded to ticks: advance(now) fires every timer whose deadline is
 // <= now and none other. Whole slots behind the cursor fire without comparisons; the slot of the
@@ -64,7 +65,7 @@ class timer_wheel {
         std::uint64_t payload;
     };
     static constexpr std::size_t chunk_entries = 63;
-    // A slot is a singly linked list of chunks; only its head chunk is partly filled.
+    // A slot is a singly linked list of chunks; only its head chunk is partly filled. 1 KiB.
     struct chunk {
         chunk* next = nullptr;
         std::uint32_t count = 0;
