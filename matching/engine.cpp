@@ -46,13 +46,8 @@ std::size_t engine::buyer_home(std::string_view buyer_id) const {
     return (fnv1a(buyer_id) >> 13) % shards_.size();
 }
 
-std::size_t engine::ip_home(const ip_address& prefix) const {
-    return (std::hash<ip_address>{}(prefix) >> 3) % shards_.size();
-}
-
-ip_address engine::rule_prefix(const ip_address& from) const {
-    return prefix_of(from,
-                     from.is_v4() ? opts_.risk.ipv4_prefix_bits : opts_.risk.ipv6_prefix_bits);
+std::size_t engine::ip_home(const ip_address& from) const {
+    return (hash_of(ip_rule_key(from)) >> 3) % shards_.size();
 }
 
 std::string engine::scoped_key(std::string_view client, std::string_view key) {
@@ -133,8 +128,7 @@ bool engine::replay_order(std::span<const std::byte> payload, std::string& error
                                                                       o.created_at_ms);
         }
         if (opts_.risk.any_per_ip()) {
-            const ip_address prefix = rule_prefix(*from);
-            shards_[ip_home(prefix)]->risk_.record_ip_order(*from, o.created_at_ms);
+            shards_[ip_home(*from)]->risk_.record_ip_order(*from, o.created_at_ms);
         }
     }
     shard& home = *shards_[order_home(o.id)];
@@ -213,9 +207,15 @@ bool engine::export_records(const record_sink& emit) const {
         });
     }
     // Every shard has the whole block list; shard 0's copy speaks for all.
-    shards_.front()->risk_.for_each_blocked([&](const block_changed& b) {
+    const risk_guard& blocks = shards_.front()->risk_;
+    blocks.for_each_blocked_buyer([&](std::string_view id) {
         if (!ok) return;
-        encode(b, buf);
+        encode(block_changed{.kind = block_kind::buyer, .value = std::string(id)}, buf);
+        ok = emit(record_type::block_changed, buf);
+    });
+    blocks.for_each_blocked_network([&](const ip_network& net) {
+        if (!ok) return;
+        encode(block_changed{.kind = block_kind::network, .value = to_string(net)}, buf);
         ok = emit(record_type::block_changed, buf);
     });
     for (const auto& s : shards_) {

@@ -42,9 +42,8 @@ class engine {
     // Where a (client, key) pair is checked: the scoped key is "client \x1f key".
     std::size_t key_home(std::string_view scoped_key) const;
     std::size_t buyer_home(std::string_view buyer_id) const;
-    std::size_t ip_home(const ip_address& prefix) const;
-    // The prefix the per-IP rules and the new-location rule see for an address.
-    ip_address rule_prefix(const ip_address& from) const;
+    // The owner of an address's per-IP rules (risk.hpp, ip_rule_key).
+    std::size_t ip_home(const ip_address& from) const;
     static std::string scoped_key(std::string_view client, std::string_view key);
     std::size_t order_home(std::uint64_t order_id) const;
 

@@ -83,13 +83,6 @@ bool refusal_is_kept(outcome o) {
     }
 }
 
-std::vector<stock_line> lines_of(const order& o) {
-    std::vector<stock_line> lines;
-    lines.reserve(o.items.size());
-    for (const order_item& item : o.items) lines.push_back({item.sku_id, item.qty});
-    return lines;
-}
-
 // The risk rule's verdict as the refusal or the status a placement gets.
 outcome refusal_of(const risk_decision& d) {
     switch (d.verdict) {
@@ -226,7 +219,7 @@ void shard::check_rules(std::uint64_t txn) {
     engine& eng = engine_;
     auto at_ip = [&eng, from, per_ip](shard& h, unique_function<void(risk_decision)> r) {
         if (!per_ip) return r(risk_decision{});
-        const std::size_t owner = eng.ip_home(eng.rule_prefix(from));
+        const std::size_t owner = eng.ip_home(from);
         h.call<risk_decision>(
             owner,
             [from](shard& o, unique_function<void(risk_decision)> rr) {
@@ -358,11 +351,13 @@ void shard::commit_placement(std::uint64_t txn) {
         placement& done = *placements_.at(txn);
         done.claimed->order_id = done.placed.id;
         done.claimed->in_flight = false;
-        const order& o = done.placed;
-        if (o.status == order_status::pending_payment) holds_.schedule(o.hold_expires_at_ms, o.id);
-        if (done.from) record_for_rules(o.buyer_id, *done.from, o.created_at_ms);
+        const order& placed = done.placed;
+        if (placed.status == order_status::pending_payment) {
+            holds_.schedule(placed.hold_expires_at_ms, placed.id);
+        }
+        if (done.from) record_for_rules(placed.buyer_id, *done.from, placed.created_at_ms);
         // One copy: the kept order is moved in, the reply gets a copy of it.
-        auto kept = orders_.emplace(o.id, std::move(done.placed)).first;
+        auto kept = orders_.emplace(placed.id, std::move(done.placed)).first;
         finish_placement(txn, place_result{.result = outcome::ok, .placed = kept->second});
     });
 }
@@ -439,7 +434,7 @@ void shard::record_for_rules(const std::string& buyer_id, const ip_address& from
         });
     }
     if (opts.any_per_ip()) {
-        const std::size_t owner = eng.ip_home(eng.rule_prefix(from));
+        const std::size_t owner = eng.ip_home(from);
         eng.post(owner,
                  [&eng, owner, from, at_ms] { eng.at(owner).risk_.record_ip_order(from, at_ms); });
     }
@@ -760,13 +755,15 @@ void shard::forget_old_keys(std::int64_t now) {
 // --- block list -----------------------------------------------------------------------------
 
 bool shard::apply_block(const block_changed& change) {
+    const auto how = change.blocked ? risk_guard::block_change::add
+                                    : risk_guard::block_change::remove;
     if (change.kind == block_kind::buyer) {
-        risk_.set_buyer_blocked(change.value, change.blocked);
+        risk_.set_buyer_blocked(change.value, how);
         return true;
     }
     auto net = parse_network(change.value);
     if (!net) return false;
-    risk_.set_network_blocked(*net, change.blocked);
+    risk_.set_network_blocked(*net, how);
     return true;
 }
 
@@ -808,7 +805,12 @@ void shard::change_block(block_changed change, unique_function<void(block_result
 
 void shard::get_block_list(unique_function<void(block_result)> done) {
     block_result r;
-    risk_.for_each_blocked([&r](const block_changed& b) { r.entries.push_back(b); });
+    risk_.for_each_blocked_buyer([&r](std::string_view id) {
+        r.entries.push_back({.kind = block_kind::buyer, .value = std::string(id)});
+    });
+    risk_.for_each_blocked_network([&r](const ip_network& net) {
+        r.entries.push_back({.kind = block_kind::network, .value = to_string(net)});
+    });
     done(std::move(r));
 }
 

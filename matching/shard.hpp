@@ -97,7 +97,20 @@ class shard {
     // Entry points. `done` runs later, on this shard's thread.
     void place_order(placement_context ctx, order_request req,
                      unique_function<void(place_result)> done);
+    // For callers that speak for no client in particular (benchmarks, unit tests): client
+    // "public", no address, an empty body digest.
+    void place_order(std::string idempotency_key, order_request req,
+                     unique_function<void(place_result)> done) {
+        place_order(
+            placement_context{.client = "public", .idempotency_key = std::move(idempotency_key)},
+            std::move(req), std::move(done));
+    }
     void get_order(std::uint64_t order_id, unique_function<void(order_result)> done);
+    // The buyer cancels (a move to cancelled by actor::buyer).
+    void cancel_order(std::uint64_t order_id, unique_function<void(order_result)> done) {
+        move_order(order_id, move_request{.to = order_status::cancelled, .by = actor::buyer},
+                   std::move(done));
+    }
     void move_order(std::uint64_t order_id, move_request req,
                     unique_function<void(order_result)> done);
     void pay_order(payment_report report, unique_function<void(order_result)> done);

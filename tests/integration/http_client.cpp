@@ -14,6 +14,9 @@ namespace fg::testing {
 
 http_client::http_client(unsigned short port) : port_(port) {}
 
+http_client::http_client(unsigned short port, std::string source)
+    : port_(port), source_(std::move(source)) {}
+
 http_client::~http_client() { close(); }
 
 void http_client::connect() {
@@ -23,6 +26,15 @@ void http_client::connect() {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!source_.empty()) {
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source_.c_str(), &from.sin_addr) != 1 ||
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+            close();
+            throw std::runtime_error("cannot bind to " + source_);
+        }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port_);

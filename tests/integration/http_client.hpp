@@ -29,6 +29,9 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 class http_client {
  public:
     explicit http_client(unsigned short port);
+    // Connects from `source` (another loopback address, e.g. "127.0.5.1"), so that tests of
+    // the per-IP and location rules can speak from several addresses.
+    http_client(unsigned short port, std::string source);
     ~http_client();
     http_client(const http_client&) = delete;
     http_client& operator=(const http_client&) = delete;
@@ -48,6 +51,7 @@ class http_client {
     http_reply read_reply();
 
     unsigned short port_;
+    std::string source_;
     int fd_ = -1;
     std::string buffer_;
 };

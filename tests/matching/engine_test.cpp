@@ -109,11 +109,18 @@ TEST_F(engine_fixture, RefusedCrossShardOrderLeavesNoTraceInAnyCount) {
     EXPECT_EQ(r->result, outcome::sold_out);
     EXPECT_EQ(r->refused_sku, ids[1]);
     for (auto& id : ids) EXPECT_EQ(sku(id).held, 0) << id;
-    // The key was not used up by the refusal: a retry may succeed once stock arrives.
+    // The key keeps its answer: a retry gets the same refusal even once stock arrives, and
+    // takes nothing; a new key may succeed.
     put(ids[1], 2);
     auto retry = place(0, "k1", request({{ids[0], 1}, {ids[1], 2}, {ids[2], 1}}));
     ASSERT_TRUE(retry);
-    EXPECT_EQ(retry->result, outcome::ok);
+    EXPECT_EQ(retry->result, outcome::sold_out);
+    EXPECT_TRUE(retry->replayed);
+    EXPECT_EQ(retry->refused_sku, ids[1]);
+    for (auto& id : ids) EXPECT_EQ(sku(id).held, 0) << id;
+    auto fresh = place(0, "k2", request({{ids[0], 1}, {ids[1], 2}, {ids[2], 1}}));
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->result, outcome::ok);
 }
 
 TEST_F(engine_fixture, RepeatedIdempotencyKeyReturnsTheFirstOrder) {
