@@ -7,6 +7,7 @@
 #include "gateway/codec/detail/field_reader.hpp"
 #include "gateway/codec/rfc3339.hpp"
 #include "matching/limits.hpp"
+#include "matching/order_id.hpp"
 
 namespace fg::gateway {
 namespace {
@@ -36,8 +37,14 @@ constexpr detail::byte_set payment_method_bytes = detail::make_byte_set(
 constexpr detail::byte_set phone_bytes = detail::make_byte_set([](unsigned c) {
     return (c >= '0' && c <= '9') || c == ' ' || c == '+' || c == '(' || c == ')' || c == '-';
 });
+// An IP address or network in text: its parser is the handler's, this only bounds the alphabet.
+constexpr detail::byte_set ip_bytes = detail::make_byte_set([](unsigned c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
+           c == ':' || c == '/';
+});
 
 constexpr std::string_view no_control = "must not contain control characters";
+constexpr std::string_view visible_ascii_only = "must contain only visible ASCII characters";
 constexpr text_rule buyer_id_rule{limits::buyer_id_chars_max, &visible_ascii_bytes,
                                   "must contain only visible ASCII characters"};
 constexpr text_rule sku_id_rule{limits::sku_id_chars_max, &sku_id_bytes,
@@ -50,6 +57,19 @@ constexpr text_rule contact_phone_rule{limits::contact_phone_chars_max, &phone_b
 constexpr text_rule contact_address_rule{limits::contact_address_chars_max, &text_bytes,
                                          no_control};
 constexpr text_rule sku_name_rule{limits::sku_name_chars_max, &text_bytes, no_control};
+// Longer than any order id is too_long here; a wrong one of the right length is the handler's.
+constexpr text_rule order_id_rule{matching::order_id_chars, &visible_ascii_bytes,
+                                  visible_ascii_only};
+constexpr text_rule provider_txn_id_rule{limits::provider_txn_id_chars_max, &visible_ascii_bytes,
+                                         visible_ascii_only};
+constexpr text_rule carrier_rule{limits::carrier_chars_max, &text_bytes, no_control};
+constexpr text_rule tracking_no_rule{limits::tracking_no_chars_max, &visible_ascii_bytes,
+                                     visible_ascii_only};
+constexpr text_rule reason_rule{limits::reason_chars_max, &text_bytes, no_control};
+constexpr text_rule ip_rule{limits::blocked_value_chars_max, &ip_bytes,
+                            "must contain only hex digits and . : /"};
+// A blocked buyer id is any buyer id an order could carry.
+static_assert(limits::buyer_id_chars_max <= limits::blocked_value_chars_max);
 
 constexpr int_range qty_range{1, limits::item_qty_max};
 constexpr int_range amount_range{0, limits::price_minor_max};
@@ -94,6 +114,23 @@ namespace sale_member {
 enum : std::size_t { starts_at, ends_at };
 constexpr std::string_view names[] = {"starts_at", "ends_at"};
 }  // namespace sale_member
+namespace payment_member {
+enum : std::size_t { order_id, provider_txn_id, status, amount };
+constexpr std::string_view names[] = {"order_id", "provider_txn_id", "status", "amount"};
+}  // namespace payment_member
+namespace move_member {
+enum : std::size_t { carrier, tracking_no, reason, restock };
+constexpr std::string_view names[] = {"carrier", "tracking_no", "reason", "restock"};
+}  // namespace move_member
+// The public move_field bits are the member indices' bits, so `required` is a required_mask.
+static_assert(move_field::carrier == 1u << move_member::carrier);
+static_assert(move_field::tracking_no == 1u << move_member::tracking_no);
+static_assert(move_field::reason == 1u << move_member::reason);
+static_assert(move_field::restock == 1u << move_member::restock);
+namespace block_member {
+enum : std::size_t { buyer_id, ip, blocked };
+constexpr std::string_view names[] = {"buyer_id", "ip", "blocked"};
+}  // namespace block_member
 constexpr std::string_view batch_names[] = {"skus"};
 constexpr std::string_view delta_names[] = {"delta"};
 
@@ -106,6 +143,8 @@ constexpr field_table price_table{price_member::names, 0b11};
 constexpr field_table sale_table{sale_member::names, 0};
 constexpr field_table batch_table{batch_names, 1};
 constexpr field_table delta_table{delta_names, 1};
+constexpr field_table payment_table{payment_member::names, 0b1111};
+constexpr field_table block_table{block_member::names, 1u << block_member::blocked};
 
 decode_result read_item(od::value v, const json_path& at, matching::order_item_request& item) {
     od::object object;
@@ -332,6 +371,93 @@ decode_result read_delta(od::object& root, std::int64_t& delta) {
         });
 }
 
+decode_result read_payment_status(od::value v, const json_path& at, bool& succeeded) {
+    std::string_view text;
+    if (auto error = detail::read_raw_string(v, at, "must be a string", text)) return error;
+    if (text == "succeeded") {
+        succeeded = true;
+    } else if (text == "failed") {
+        succeeded = false;
+    } else {
+        return invalid("invalid_value", at, "must be \"succeeded\" or \"failed\"");
+    }
+    return std::nullopt;
+}
+
+decode_result read_payment(od::object& root, payment_body& out) {
+    return detail::for_each_field(
+        root, json_path{}, payment_table,
+        [&](std::size_t member, od::value v, const json_path& at) {
+            switch (member) {
+                case payment_member::order_id:
+                    return detail::read_string(v, at, order_id_rule, out.order_id);
+                case payment_member::provider_txn_id:
+                    return detail::read_string(v, at, provider_txn_id_rule, out.provider_txn_id);
+                case payment_member::status:
+                    return read_payment_status(v, at, out.succeeded);
+                default:
+                    return read_price(v, at, out.amount);
+            }
+        });
+}
+
+// A note that may be empty ("" says "no reason given" as well as an absent member does).
+decode_result read_reason(od::value v, const json_path& at, std::string& out) {
+    std::string_view text;
+    if (auto error = detail::read_raw_string(v, at, "must be a string", text)) return error;
+    if (auto error = detail::check_text(text, at, reason_rule)) return error;
+    out.assign(text);
+    return std::nullopt;
+}
+
+decode_result read_move(od::object& root, unsigned allowed, unsigned required, move_body& out) {
+    // A member the action requires is one it takes, whatever `allowed` says.
+    allowed |= required;
+    const field_table fields{move_member::names, required};
+    return detail::for_each_field(
+        root, json_path{}, fields,
+        [&](std::size_t member, od::value v, const json_path& at) -> decode_result {
+            if ((allowed & (1u << member)) == 0) {
+                return invalid("unknown_field", at, "is not a member this action takes");
+            }
+            switch (member) {
+                case move_member::carrier:
+                    return detail::read_string(v, at, carrier_rule, out.carrier);
+                case move_member::tracking_no:
+                    return detail::read_string(v, at, tracking_no_rule, out.tracking_no);
+                case move_member::reason:
+                    return read_reason(v, at, out.reason);
+                default:
+                    return detail::read_bool(v, at, out.restock.emplace());
+            }
+        });
+}
+
+decode_result read_block_change(od::object& root, matching::block_changed& out) {
+    const json_path root_at;
+    bool has_subject = false;  // buyer_id or ip seen
+    auto error = detail::for_each_field(
+        root, root_at, block_table,
+        [&](std::size_t member, od::value v, const json_path& at) -> decode_result {
+            if (member == block_member::blocked) return detail::read_bool(v, at, out.blocked);
+            if (has_subject) {
+                return invalid("invalid_value", at,
+                               member == block_member::ip ? "must not be given with buyer_id"
+                                                          : "must not be given with ip");
+            }
+            has_subject = true;
+            if (member == block_member::buyer_id) {
+                out.kind = matching::block_kind::buyer;
+                return detail::read_string(v, at, buyer_id_rule, out.value);
+            }
+            out.kind = matching::block_kind::network;
+            return detail::read_string(v, at, ip_rule, out.value);
+        });
+    if (error) return error;
+    if (!has_subject) return invalid("missing_field", root_at, "must have buyer_id or ip");
+    return std::nullopt;
+}
+
 // Opens the body, lets `read_root` decode the root object, and has the state classify any
 // refusal against the whole body.
 template <typename ReadRoot>
@@ -385,6 +511,28 @@ std::optional<decode_error> request_decoder::decode_sku_batch(std::string_view b
 std::optional<decode_error> request_decoder::decode_stock_delta(std::string_view body,
                                                                 std::int64_t& delta) {
     return decode_body(*state_, body, [&](od::object& root) { return read_delta(root, delta); });
+}
+
+std::optional<decode_error> request_decoder::decode_payment(std::string_view body,
+                                                            payment_body& out) {
+    out = {};
+    return decode_body(*state_, body, [&](od::object& root) { return read_payment(root, out); });
+}
+
+std::optional<decode_error> request_decoder::decode_move(std::string_view body, unsigned allowed,
+                                                         unsigned required, move_body& out) {
+    out = {};
+    // Most actions need no body, and clients send none: read it as the empty object.
+    if (body.empty()) body = "{}";
+    return decode_body(*state_, body,
+                       [&](od::object& root) { return read_move(root, allowed, required, out); });
+}
+
+std::optional<decode_error> request_decoder::decode_block_change(std::string_view body,
+                                                                 matching::block_changed& out) {
+    out = {};
+    return decode_body(*state_, body,
+                       [&](od::object& root) { return read_block_change(root, out); });
 }
 
 bool valid_sku_id(std::string_view text) {

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "gateway/codec/decode_error.hpp"
+#include "matching/event_codec.hpp"
+#include "matching/money.hpp"
 #include "matching/order.hpp"
 #include "matching/sku.hpp"
 
@@ -26,6 +28,33 @@ namespace fg::gateway {
 namespace detail {
 class decoder_state;
 }
+
+// A decoded POST /v1/payments/callback body. The signature is the handler's to check.
+struct payment_body {
+    std::string order_id;         // the "o" + 16 hex form, unparsed: the handler parses it
+    std::string provider_txn_id;  // 1..limits::provider_txn_id_chars_max visible ASCII
+    bool succeeded = false;       // "status": "succeeded" | "failed"
+    matching::money amount;       // {"amount_minor": int, "currency": "CNY"}, as a price
+};
+
+// A decoded POST /v1/orders/{id}/{action} body; absent members stay empty.
+struct move_body {
+    std::string carrier;          // 1..limits::carrier_chars_max bytes of text
+    std::string tracking_no;      // 1..limits::tracking_no_chars_max visible ASCII
+    std::string reason;           // 0..limits::reason_chars_max bytes of text
+    std::optional<bool> restock;  // absent: the handler's default
+};
+
+// Bits naming move_body's members, for decode_move's `allowed` and `required` sets:
+// e.g. move_field::carrier | move_field::tracking_no.
+namespace move_field {
+enum : unsigned {
+    carrier = 1u << 0,
+    tracking_no = 1u << 1,
+    reason = 1u << 2,
+    restock = 1u << 3,
+};
+}  // namespace move_field
 
 // Shard-local: one per shard thread; reuses its simdjson parser and a padded copy buffer, so
 // decoding allocates nothing after warm-up except the output strings. On failure `out` holds
@@ -53,6 +82,19 @@ class request_decoder {
         std::string_view body, std::vector<std::pair<std::string, matching::sku_spec>>& out);
     // {"delta": int}: non-zero, |delta| <= limits::stock_delta_max.
     std::optional<decode_error> decode_stock_delta(std::string_view body, std::int64_t& delta);
+    // POST /v1/payments/callback: {"order_id","provider_txn_id","status","amount"}, all
+    // required; "status" other than "succeeded" or "failed" is invalid_value.
+    std::optional<decode_error> decode_payment(std::string_view body, payment_body& out);
+    // POST /v1/orders/{id}/{action}. Members outside `allowed` (move_field bits) are
+    // unknown_field; those in `required` must be present. An empty body reads as {} (then only
+    // `required` can refuse it). `out` is reset first.
+    std::optional<decode_error> decode_move(std::string_view body, unsigned allowed,
+                                            unsigned required, move_body& out);
+    // POST /v1/blocklist: exactly one of "buyer_id" (as in an order) or "ip" (1..
+    // limits::blocked_value_chars_max of [0-9A-Fa-f.:/], for the handler to parse as a network),
+    // and "blocked": bool. `out` is reset first; at_ms stays 0 for the handler to set.
+    std::optional<decode_error> decode_block_change(std::string_view body,
+                                                    matching::block_changed& out);
 
  private:
     std::unique_ptr<detail::decoder_state> state_;

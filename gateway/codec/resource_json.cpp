@@ -3,6 +3,34 @@
 #include "matching/order_id.hpp"
 
 namespace fg::gateway {
+namespace {
+
+// Members that do not apply to a step are empty and left out, so each entry says only what
+// happened in it.
+void write_transition(json_writer& w, const matching::transition& step) {
+    w.begin_object();
+    w.key("status").string(matching::to_string(step.to));
+    w.key("at").time_ms(step.at_ms);
+    w.key("by").string(matching::to_string(step.by));
+    if (!step.carrier.empty()) w.key("carrier").string(step.carrier);
+    if (!step.tracking_no.empty()) w.key("tracking_no").string(step.tracking_no);
+    if (!step.provider_txn_id.empty()) w.key("provider_txn_id").string(step.provider_txn_id);
+    if (!step.reason.empty()) w.key("reason").string(step.reason);
+    if (step.restock) w.key("restock").boolean(true);
+    if (step.hold_expires_at_ms != 0) w.key("hold_expires_at").time_ms(step.hold_expires_at_ms);
+    w.end_object();
+}
+
+void write_block_values(json_writer& w, std::string_view name, matching::block_kind kind,
+                        const std::vector<matching::block_changed>& entries) {
+    w.key(name).begin_array();
+    for (const matching::block_changed& entry : entries) {
+        if (entry.kind == kind && entry.blocked) w.string(entry.value);
+    }
+    w.end_array();
+}
+
+}  // namespace
 
 void write_sku(json_writer& w, const matching::sku_state& sku) {
     w.begin_object();
@@ -46,8 +74,18 @@ void write_order(json_writer& w, const matching::order& o) {
     w.key("address").string(o.buyer_contact.address);
     w.end_object();
     w.key("created_at").time_ms(o.created_at_ms);
-    w.key("hold_expires_at").time_ms(o.hold_expires_at_ms);
+    w.key("hold_expires_at").time_ms_or_null(o.hold_expires_at_ms);
     w.key("updated_at").time_ms(o.updated_at_ms);
+    w.key("history").begin_array();
+    for (const matching::transition& step : o.history) write_transition(w, step);
+    w.end_array();
+    w.end_object();
+}
+
+void write_block_list(json_writer& w, const std::vector<matching::block_changed>& entries) {
+    w.begin_object();
+    write_block_values(w, "buyers", matching::block_kind::buyer, entries);
+    write_block_values(w, "networks", matching::block_kind::network, entries);
     w.end_object();
 }
 

@@ -44,7 +44,21 @@ class RequestDecoder : public ::testing::Test {
         return decoder_.decode_stock_delta(body, delta_);
     }
 
+    std::optional<decode_error> payment(const std::string& body) {
+        return decoder_.decode_payment(body, payment_);
+    }
+    std::optional<decode_error> move(const std::string& body, unsigned allowed,
+                                     unsigned required = 0) {
+        return decoder_.decode_move(body, allowed, required, move_);
+    }
+    std::optional<decode_error> block(const std::string& body) {
+        return decoder_.decode_block_change(body, block_);
+    }
+
     request_decoder decoder_;
+    payment_body payment_;
+    move_body move_;
+    matching::block_changed block_;
     matching::order_request order_;
     matching::sku_spec spec_;
     std::vector<std::pair<std::string, matching::sku_spec>> batch_;
@@ -484,6 +498,216 @@ TEST_F(RequestDecoder, StockDeltaMustBeANonZeroBoundedInteger) {
     expect_invalid(delta(R"({"delta":1.5})"), "wrong_type", "/delta");
     expect_invalid(delta("{}"), "missing_field", "/delta");
     expect_invalid(delta(R"({"delta":1,"note":"x"})"), "unknown_field", "/note");
+}
+
+// ---- payment callbacks ------------------------------------------------------------------------
+
+const std::string valid_payment =
+    R"({"order_id":"o00000000000012ab","provider_txn_id":"txn-2026/11/11#1",)"
+    R"("status":"succeeded","amount":{"amount_minor":9900,"currency":"CNY"}})";
+
+TEST_F(RequestDecoder, PaymentDecodesEveryMember) {
+    ASSERT_FALSE(payment(valid_payment));
+    EXPECT_EQ(payment_.order_id, "o00000000000012ab");
+    EXPECT_EQ(payment_.provider_txn_id, "txn-2026/11/11#1");
+    EXPECT_TRUE(payment_.succeeded);
+    EXPECT_EQ(payment_.amount.amount_minor, 9900);
+    EXPECT_EQ(payment_.amount.currency, *matching::currency_code::parse("CNY"));
+    ASSERT_FALSE(payment(with(valid_payment, "succeeded", "failed")));
+    EXPECT_FALSE(payment_.succeeded);
+}
+
+TEST_F(RequestDecoder, PaymentNeedsAllFourMembers) {
+    expect_invalid(payment(with(valid_payment, R"("order_id":"o00000000000012ab",)", "")),
+                   "missing_field", "/order_id");
+    expect_invalid(payment(with(valid_payment, R"("provider_txn_id":"txn-2026/11/11#1",)", "")),
+                   "missing_field", "/provider_txn_id");
+    expect_invalid(payment(with(valid_payment, R"("status":"succeeded",)", "")), "missing_field",
+                   "/status");
+    expect_invalid(
+        payment(with(valid_payment, R"(,"amount":{"amount_minor":9900,"currency":"CNY"})", "")),
+        "missing_field", "/amount");
+    expect_invalid(payment("{}"), "missing_field", "/order_id");
+}
+
+TEST_F(RequestDecoder, PaymentStatusIsSucceededOrFailed) {
+    expect_invalid(payment(with(valid_payment, "succeeded", "paid")), "invalid_value", "/status");
+    expect_invalid(payment(with(valid_payment, "succeeded", "Succeeded")), "invalid_value",
+                   "/status");
+    expect_invalid(payment(with(valid_payment, R"("succeeded")", "true")), "wrong_type", "/status");
+}
+
+TEST_F(RequestDecoder, PaymentMembersAreChecked) {
+    expect_invalid(
+        payment(with(valid_payment, R"("o00000000000012ab")", R"("o00000000000012ab0")")),
+        "too_long", "/order_id");
+    expect_invalid(payment(with(valid_payment, R"("o00000000000012ab")", R"("")")), "empty",
+                   "/order_id");
+    expect_invalid(payment(with(valid_payment, R"("o00000000000012ab")", "12")), "wrong_type",
+                   "/order_id");
+    expect_invalid(payment(with(valid_payment, "txn-2026/11/11#1", "txn 1")), "invalid_value",
+                   "/provider_txn_id");
+    expect_invalid(payment(with(valid_payment, "txn-2026/11/11#1", std::string(129, 't'))),
+                   "too_long", "/provider_txn_id");
+    EXPECT_FALSE(payment(with(valid_payment, "txn-2026/11/11#1", std::string(128, 't'))));
+    expect_invalid(payment(with(valid_payment, R"("provider_txn_id":"txn-2026/11/11#1")",
+                                R"("provider_txn_id":"")")),
+                   "empty", "/provider_txn_id");
+    expect_invalid(payment(with(valid_payment, "CNY", "XXX")), "unknown_currency",
+                   "/amount/currency");
+    expect_invalid(payment(with(valid_payment, "9900", "-1")), "out_of_range",
+                   "/amount/amount_minor");
+    expect_invalid(payment(with(valid_payment, "9900", "99.5")), "wrong_type",
+                   "/amount/amount_minor");
+    expect_invalid(payment(with(valid_payment, R"(,"currency":"CNY")", "")), "missing_field",
+                   "/amount/currency");
+    expect_invalid(
+        payment(with(valid_payment, R"({"amount_minor":9900,"currency":"CNY"})", "9900")),
+        "wrong_type", "/amount");
+    expect_invalid(payment(with(valid_payment, "}}", R"(},"fee":1})")), "unknown_field", "/fee");
+    expect_invalid(payment(with(valid_payment, "}}", R"(},"status":"failed"})")), "duplicate_key",
+                   "/status");
+}
+
+TEST_F(RequestDecoder, PaymentRefusesEmptyAndMalformedBodies) {
+    expect_refused(payment(""), 400, "empty", "");
+    expect_refused(payment(R"({"order_id":)"), 400, "malformed_json", "");
+    expect_invalid(payment("[]"), "not_an_object", "");
+    expect_refused(payment(valid_payment + "{}"), 400, "trailing_content", "");
+}
+
+// ---- order moves ------------------------------------------------------------------------------
+
+constexpr unsigned ship_fields = move_field::carrier | move_field::tracking_no;
+constexpr unsigned all_move_fields =
+    move_field::carrier | move_field::tracking_no | move_field::reason | move_field::restock;
+
+TEST_F(RequestDecoder, MoveDecodesEveryAllowedMember) {
+    ASSERT_FALSE(move(R"({"carrier":"顺丰 SF Express","tracking_no":"SF1234567890"})", ship_fields,
+                      ship_fields));
+    EXPECT_EQ(move_.carrier, "顺丰 SF Express");
+    EXPECT_EQ(move_.tracking_no, "SF1234567890");
+    EXPECT_EQ(move_.reason, "");
+    EXPECT_FALSE(move_.restock.has_value());
+    ASSERT_FALSE(move(R"({"restock":false,"reason":"damaged in transit"})",
+                      move_field::restock | move_field::reason));
+    ASSERT_TRUE(move_.restock.has_value());
+    EXPECT_FALSE(*move_.restock);
+    EXPECT_EQ(move_.reason, "damaged in transit");
+    EXPECT_TRUE(move_.carrier.empty());  // reset from the previous decode
+    ASSERT_FALSE(move(R"({"restock":true})", move_field::restock));
+    EXPECT_EQ(move_.restock, true);
+}
+
+TEST_F(RequestDecoder, MoveEmptyBodyReadsAsAnEmptyObject) {
+    ASSERT_FALSE(move("", 0));
+    ASSERT_FALSE(move("", all_move_fields));
+    ASSERT_FALSE(move("{}", move_field::reason));
+    EXPECT_TRUE(move_.reason.empty());
+    EXPECT_FALSE(move_.restock.has_value());
+    // Only "" is special: whitespace alone is still no JSON.
+    expect_refused(move(" ", 0), 400, "empty", "");
+    expect_invalid(move("", ship_fields, ship_fields), "missing_field", "/carrier");
+}
+
+TEST_F(RequestDecoder, MoveRequiredMembersMustBePresent) {
+    expect_invalid(move(R"({"carrier":"SF"})", ship_fields, ship_fields), "missing_field",
+                   "/tracking_no");
+    expect_invalid(move(R"({"tracking_no":"1"})", ship_fields, ship_fields), "missing_field",
+                   "/carrier");
+}
+
+TEST_F(RequestDecoder, MoveMembersOutsideTheActionAreUnknown) {
+    expect_invalid(move(R"({"reason":"x"})", 0), "unknown_field", "/reason");
+    expect_invalid(move(R"({"carrier":"SF","tracking_no":"1","restock":true})", ship_fields),
+                   "unknown_field", "/restock");
+    expect_invalid(move(R"({"carrier":"SF"})", move_field::reason), "unknown_field", "/carrier");
+    expect_invalid(move(R"({"note":"x"})", all_move_fields), "unknown_field", "/note");
+    // A required member is one the action takes.
+    EXPECT_FALSE(move(R"({"carrier":"SF"})", 0, move_field::carrier));
+}
+
+TEST_F(RequestDecoder, MoveMembersAreChecked) {
+    expect_invalid(move(R"({"carrier":""})", all_move_fields), "empty", "/carrier");
+    expect_invalid(move(R"({"carrier":"a\nb"})", all_move_fields), "invalid_value", "/carrier");
+    expect_invalid(move(R"({"carrier":")" + std::string(65, 'c') + "\"}", all_move_fields),
+                   "too_long", "/carrier");
+    EXPECT_FALSE(move(R"({"carrier":")" + std::string(64, 'c') + "\"}", all_move_fields));
+    expect_invalid(move(R"({"carrier":7})", all_move_fields), "wrong_type", "/carrier");
+    expect_invalid(move(R"({"tracking_no":"SF 1"})", all_move_fields), "invalid_value",
+                   "/tracking_no");
+    expect_invalid(move(R"({"tracking_no":"号"})", all_move_fields), "invalid_value",
+                   "/tracking_no");
+    expect_invalid(move(R"({"tracking_no":")" + std::string(65, '1') + "\"}", all_move_fields),
+                   "too_long", "/tracking_no");
+    expect_invalid(move(R"({"tracking_no":""})", all_move_fields), "empty", "/tracking_no");
+    expect_invalid(move(R"({"restock":"yes"})", all_move_fields), "wrong_type", "/restock");
+    expect_invalid(move(R"({"restock":1})", all_move_fields), "wrong_type", "/restock");
+    expect_invalid(move(R"({"restock":null})", all_move_fields), "wrong_type", "/restock");
+    expect_invalid(move(R"({"restock":true,"restock":false})", all_move_fields), "duplicate_key",
+                   "/restock");
+    expect_refused(move(R"({"restock":tru})", all_move_fields), 400, "malformed_json", "");
+    expect_invalid(move("[]", all_move_fields), "not_an_object", "");
+}
+
+TEST_F(RequestDecoder, MoveReasonMayBeEmptyButIsBounded) {
+    ASSERT_FALSE(move(R"({"reason":""})", move_field::reason));
+    EXPECT_EQ(move_.reason, "");
+    ASSERT_FALSE(move(R"({"reason":")" + std::string(200, 'r') + "\"}", move_field::reason));
+    EXPECT_EQ(move_.reason.size(), 200u);
+    expect_invalid(move(R"({"reason":")" + std::string(201, 'r') + "\"}", move_field::reason),
+                   "too_long", "/reason");
+    expect_invalid(move(R"({"reason":"tab\there"})", move_field::reason), "invalid_value",
+                   "/reason");
+    expect_invalid(move(R"({"reason":null})", move_field::reason), "wrong_type", "/reason");
+}
+
+// ---- block list ---------------------------------------------------------------------------------
+
+TEST_F(RequestDecoder, BlockChangeDecodesABuyerOrANetwork) {
+    ASSERT_FALSE(block(R"({"buyer_id":"b-1","blocked":true})"));
+    EXPECT_EQ(block_.kind, matching::block_kind::buyer);
+    EXPECT_EQ(block_.value, "b-1");
+    EXPECT_TRUE(block_.blocked);
+    EXPECT_EQ(block_.at_ms, 0);
+    ASSERT_FALSE(block(R"({"blocked":false,"ip":"10.0.0.0/8"})"));
+    EXPECT_EQ(block_.kind, matching::block_kind::network);
+    EXPECT_EQ(block_.value, "10.0.0.0/8");
+    EXPECT_FALSE(block_.blocked);
+    ASSERT_FALSE(block(R"({"ip":"2001:DB8::ffff:192.0.2.1","blocked":true})"));
+    EXPECT_EQ(block_.value, "2001:DB8::ffff:192.0.2.1");
+    ASSERT_FALSE(block(R"({"ip":"1.2.3.4","blocked":true})"));
+    EXPECT_EQ(block_.kind, matching::block_kind::network);
+}
+
+TEST_F(RequestDecoder, BlockChangeNeedsExactlyOneSubjectAndBlocked) {
+    expect_invalid(block(R"({"blocked":true})"), "missing_field", "");
+    expect_invalid(block(R"({"buyer_id":"b-1"})"), "missing_field", "/blocked");
+    expect_invalid(block(R"({"buyer_id":"b-1","ip":"1.2.3.4","blocked":true})"), "invalid_value",
+                   "/ip");
+    expect_invalid(block(R"({"ip":"1.2.3.4","buyer_id":"b-1","blocked":true})"), "invalid_value",
+                   "/buyer_id");
+    expect_invalid(block(R"({"ip":"1.2.3.4","ip":"1.2.3.5","blocked":true})"), "duplicate_key",
+                   "/ip");
+    expect_invalid(block(R"({"buyer_id":"b-1","blocked":true,"until":1})"), "unknown_field",
+                   "/until");
+    expect_refused(block(""), 400, "empty", "");
+}
+
+TEST_F(RequestDecoder, BlockChangeMembersAreChecked) {
+    expect_invalid(block(R"({"buyer_id":"b 1","blocked":true})"), "invalid_value", "/buyer_id");
+    expect_invalid(block(R"({"buyer_id":"","blocked":true})"), "empty", "/buyer_id");
+    expect_invalid(block(R"({"buyer_id":")" + std::string(65, 'b') + R"(","blocked":true})"),
+                   "too_long", "/buyer_id");
+    expect_invalid(block(R"({"ip":"10.0.0.0 /8","blocked":true})"), "invalid_value", "/ip");
+    expect_invalid(block(R"({"ip":"example.com","blocked":true})"), "invalid_value", "/ip");
+    expect_invalid(block(R"({"ip":"","blocked":true})"), "empty", "/ip");
+    expect_invalid(block(R"({"ip":")" + std::string(65, '1') + R"(","blocked":true})"), "too_long",
+                   "/ip");
+    EXPECT_FALSE(block(R"({"ip":")" + std::string(64, '1') + R"(","blocked":true})"));
+    expect_invalid(block(R"({"ip":167772160,"blocked":true})"), "wrong_type", "/ip");
+    expect_invalid(block(R"({"buyer_id":"b-1","blocked":"true"})"), "wrong_type", "/blocked");
+    expect_invalid(block(R"({"buyer_id":"b-1","blocked":0})"), "wrong_type", "/blocked");
 }
 
 // ---- identifiers in headers and paths -------------------------------------------------------

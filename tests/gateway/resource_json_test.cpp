@@ -74,6 +74,103 @@ TEST(WriteOrder, WritesEveryMemberInApiShape) {
     EXPECT_EQ(j.at("created_at"), "1970-01-01T00:00:01Z");
     EXPECT_EQ(j.at("hold_expires_at"), "1970-01-01T00:15:01Z");
     EXPECT_EQ(j.at("updated_at"), "1970-01-01T00:00:01Z");
+    EXPECT_TRUE(j.at("history").is_array());
+    EXPECT_TRUE(j.at("history").empty());
+    EXPECT_EQ(j.size(), 11u);
+}
+
+TEST(WriteOrder, OrderWithoutAHoldWritesNullHoldExpiry) {
+    matching::order o;
+    o.id = 1;
+    o.status = matching::order_status::risk_review;
+    o.total = cny(0);
+    o.hold_expires_at_ms = 0;
+    std::string out;
+    json_writer w(out);
+    write_order(w, o);
+    ASSERT_TRUE(w.complete());
+    const auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j.at("status"), "risk_review");
+    EXPECT_TRUE(j.at("hold_expires_at").is_null());
+}
+
+TEST(WriteOrder, HistoryWritesEachStepWithOnlyTheMembersItSets) {
+    using matching::actor;
+    using matching::order_status;
+    matching::order o;
+    o.id = 7;
+    o.total = cny(100);
+    o.status = order_status::refunded;
+    o.history.push_back({.to = order_status::risk_review,
+                         .by = actor::buyer,
+                         .at_ms = 1000,
+                         .reason = "ip_velocity"});
+    o.history.push_back({.to = order_status::pending_payment,
+                         .by = actor::merchant,
+                         .at_ms = 2000,
+                         .hold_expires_at_ms = 902'000});
+    o.history.push_back({.to = order_status::paid,
+                         .by = actor::payment,
+                         .at_ms = 3000,
+                         .provider_txn_id = "txn-9"});
+    o.history.push_back({.to = order_status::shipped,
+                         .by = actor::merchant,
+                         .at_ms = 4000,
+                         .carrier = "SF \"Express\"",
+                         .tracking_no = "SF1"});
+    o.history.push_back(
+        {.to = order_status::refunded, .by = actor::merchant, .at_ms = 5000, .restock = true});
+    o.history.push_back({.to = order_status::expired, .by = actor::system, .at_ms = 6000});
+    std::string out;
+    json_writer w(out);
+    write_order(w, o);
+    ASSERT_TRUE(w.complete());
+    const auto j = nlohmann::json::parse(out);
+    const auto& h = j.at("history");
+    ASSERT_EQ(h.size(), 6u);
+    EXPECT_EQ(h[0], nlohmann::json::parse(R"({"status":"risk_review","at":"1970-01-01T00:00:01Z",)"
+                                          R"("by":"buyer","reason":"ip_velocity"})"));
+    EXPECT_EQ(h[1], nlohmann::json::parse(
+                        R"({"status":"pending_payment","at":"1970-01-01T00:00:02Z",)"
+                        R"("by":"merchant","hold_expires_at":"1970-01-01T00:15:02Z"})"));
+    EXPECT_EQ(h[2], nlohmann::json::parse(R"({"status":"paid","at":"1970-01-01T00:00:03Z",)"
+                                          R"("by":"payment","provider_txn_id":"txn-9"})"));
+    EXPECT_EQ(h[3], nlohmann::json::parse(R"({"status":"shipped","at":"1970-01-01T00:00:04Z",)"
+                                          R"("by":"merchant","carrier":"SF \"Express\"",)"
+                                          R"("tracking_no":"SF1"})"));
+    EXPECT_EQ(h[4], nlohmann::json::parse(R"({"status":"refunded","at":"1970-01-01T00:00:05Z",)"
+                                          R"("by":"merchant","restock":true})"));
+    EXPECT_EQ(h[5], nlohmann::json::parse(R"({"status":"expired","at":"1970-01-01T00:00:06Z",)"
+                                          R"("by":"system"})"));
+    // The members' order is part of the shape: status, at, by first.
+    EXPECT_NE(out.find(R"({"status":"paid","at":"1970-01-01T00:00:03Z","by":"payment",)"
+                       R"("provider_txn_id":"txn-9"})"),
+              std::string::npos)
+        << out;
+    // "history" follows "updated_at".
+    EXPECT_LT(out.find("\"updated_at\""), out.find("\"history\""));
+}
+
+TEST(WriteBlockList, SplitsBuyersFromNetworksAndSkipsUnblocks) {
+    using matching::block_kind;
+    const std::vector<matching::block_changed> entries = {
+        {block_kind::buyer, "b-1", true, 1},  {block_kind::network, "10.0.0.0/8", true, 2},
+        {block_kind::buyer, "b-2", false, 3}, {block_kind::network, "2001:db8::1", true, 4},
+        {block_kind::buyer, "b-3", true, 5},
+    };
+    std::string out;
+    json_writer w(out);
+    write_block_list(w, entries);
+    ASSERT_TRUE(w.complete());
+    EXPECT_EQ(out, R"({"buyers":["b-1","b-3"],"networks":["10.0.0.0/8","2001:db8::1"]})");
+}
+
+TEST(WriteBlockList, EmptyListWritesEmptyArrays) {
+    std::string out;
+    json_writer w(out);
+    write_block_list(w, {});
+    ASSERT_TRUE(w.complete());
+    EXPECT_EQ(out, R"({"buyers":[],"networks":[]})");
 }
 
 }  // namespace

@@ -61,6 +61,12 @@ decode_result read_string(od::value v, const json_path& at, const text_rule& rul
     std::string_view text;
     if (auto error = read_raw_string(v, at, "must be a string", text)) return error;
     if (text.empty()) return invalid("empty", at, "must not be empty");
+    if (auto error = check_text(text, at, rule)) return error;
+    out.assign(text);
+    return std::nullopt;
+}
+
+decode_result check_text(std::string_view text, const json_path& at, const text_rule& rule) {
     if (text.size() > rule.bytes_max) {
         return invalid("too_long", at,
                        "must be at most " + std::to_string(rule.bytes_max) + " bytes long");
@@ -70,7 +76,14 @@ decode_result read_string(od::value v, const json_path& at, const text_rule& rul
             return invalid("invalid_value", at, rule.allowed_text);
         }
     }
-    out.assign(text);
+    return std::nullopt;
+}
+
+decode_result read_bool(od::value v, const json_path& at, bool& out) {
+    if (auto e = v.get_bool().get(out)) {
+        return e == simdjson::INCORRECT_TYPE ? invalid("wrong_type", at, "must be true or false")
+                                             : malformed(e);
+    }
     return std::nullopt;
 }
 

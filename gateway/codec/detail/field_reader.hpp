@@ -51,11 +51,16 @@ struct int_range {
 
 decode_result read_string(od::value v, const json_path& at, const text_rule& rule,
                           std::string& out);
+// The length and byte checks of read_string on text already read, without refusing "": for
+// members where an empty string is a value.
+decode_result check_text(std::string_view text, const json_path& at, const text_rule& rule);
 // Any string, checked only for type: the caller validates (currency codes, times, enums).
 decode_result read_raw_string(od::value v, const json_path& at, std::string_view expected,
                               std::string_view& out);
 // A JSON integer (1.0, 1e3 and "1" are wrong_type) within `range`, else out_of_range.
 decode_result read_int(od::value v, const json_path& at, int_range range, std::int64_t& out);
+// true or false; anything else is wrong_type.
+decode_result read_bool(od::value v, const json_path& at, bool& out);
 decode_result read_object(od::value v, const json_path& at, std::string_view expected,
                           od::object& out);
 decode_result read_array(od::value v, const json_path& at, od::array& out);
