@@ -148,6 +148,7 @@ risk_decision risk_guard::check_buyer(std::string_view buyer_id, const ip_addres
         return {risk_verdict::blocked, "blocked_buyer", 0};
     }
     if (blocked_address(from)) return {risk_verdict::blocked, "blocked_ip", 0};
+    if (!options_.any_per_buyer()) return {};
 
     auto it = buyers_.find(buyer_id);
     if (buyer_limiter_.units_per_ms > 0) {

@@ -31,7 +31,7 @@ class decoder_state;
 
 // A decoded POST /v1/payments/callback body. The signature is the handler's to check.
 struct payment_body {
-    std::string order_id;         // the "o" + 16 hex form, unparsed: the handler parses it
+    std::string order_id;         // 1..17 visible ASCII, unparsed: the handler parses "o"+16 hex
     std::string provider_txn_id;  // 1..limits::provider_txn_id_chars_max visible ASCII
     bool succeeded = false;       // "status": "succeeded" | "failed"
     matching::money amount;       // {"amount_minor": int, "currency": "CNY"}, as a price
@@ -86,13 +86,14 @@ class request_decoder {
     // required; "status" other than "succeeded" or "failed" is invalid_value.
     std::optional<decode_error> decode_payment(std::string_view body, payment_body& out);
     // POST /v1/orders/{id}/{action}. Members outside `allowed` (move_field bits) are
-    // unknown_field; those in `required` must be present. An empty body reads as {} (then only
-    // `required` can refuse it). `out` is reset first.
+    // unknown_field; those in `required` must be present (and are allowed). An empty body reads
+    // as {} (then only `required` can refuse it). `out` is reset first.
     std::optional<decode_error> decode_move(std::string_view body, unsigned allowed,
                                             unsigned required, move_body& out);
     // POST /v1/blocklist: exactly one of "buyer_id" (as in an order) or "ip" (1..
     // limits::blocked_value_chars_max of [0-9A-Fa-f.:/], for the handler to parse as a network),
-    // and "blocked": bool. `out` is reset first; at_ms stays 0 for the handler to set.
+    // and "blocked": bool. Neither subject is missing_field at "", both is invalid_value at the
+    // second. `out` is reset first; at_ms stays 0 for the handler to set.
     std::optional<decode_error> decode_block_change(std::string_view body,
                                                     matching::block_changed& out);
 
