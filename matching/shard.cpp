@@ -14,6 +14,7 @@ struct shard::part {
     std::size_t owner = 0;
     std::vector<std::size_t> item_indices;  // into placement::req.items
     reservation reserved;
+    bool answered = false;  // the owner replied: `reserved` is its answer (else nothing held)
 };
 
 // An order on its way through reservation and the log. Lives on its home shard.
@@ -288,6 +289,7 @@ void shard::reserve_parts(std::uint64_t txn) {
 void shard::on_part_reserved(std::uint64_t txn, std::size_t part_index, reservation res) {
     placement& p = *placements_.at(txn);
     p.parts[part_index].reserved = std::move(res);
+    p.parts[part_index].answered = true;
     FG_ASSERT(p.parts_waiting > 0, "M10 (one reply per part)");
     if (--p.parts_waiting == 0) commit_placement(txn);
 }
@@ -384,7 +386,7 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
     }
     std::vector<order_item> held;
     for (const part& pt : p->parts) {
-        if (pt.reserved.result != outcome::ok) continue;
+        if (!pt.answered || pt.reserved.result != outcome::ok) continue;
         for (std::size_t i : pt.item_indices)
             held.push_back({p->req.items[i].sku_id, p->req.items[i].qty, {}});
     }
@@ -755,8 +757,8 @@ void shard::forget_old_keys(std::int64_t now) {
 // --- block list -----------------------------------------------------------------------------
 
 bool shard::apply_block(const block_changed& change) {
-    const auto how = change.blocked ? risk_guard::block_change::add
-                                    : risk_guard::block_change::remove;
+    const auto how =
+        change.blocked ? risk_guard::block_change::add : risk_guard::block_change::remove;
     if (change.kind == block_kind::buyer) {
         risk_.set_buyer_blocked(change.value, how);
         return true;

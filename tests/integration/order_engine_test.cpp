@@ -118,8 +118,7 @@ TEST_F(order_engine_test, IdempotencyKeyReplaysTheFirstAnswerByteForByte) {
     EXPECT_EQ(again.header("idempotent-replayed"), "true");
 
     // Same key, different body: 422, nothing created.
-    http_reply other =
-        c.request("POST", "/v1/orders", order_body("alice", {{"tee", 2}}), shop_a);
+    http_reply other = c.request("POST", "/v1/orders", order_body("alice", {{"tee", 2}}), shop_a);
     EXPECT_EQ(other.status, 422);
     EXPECT_EQ(other.json()["code"], "idempotency_mismatch");
 
@@ -139,8 +138,7 @@ TEST_F(order_engine_test, IdempotencyKeyReplaysTheFirstAnswerByteForByte) {
     ASSERT_EQ(c.request("POST", "/v1/skus/tee/stock", R"({"delta":5})", admin).status, 200);
     header_list retry = refused_key;
     retry.back().second = "second-try";
-    http_reply replayed =
-        c.request("POST", "/v1/orders", order_body("bob", {{"tee", 1}}), retry);
+    http_reply replayed = c.request("POST", "/v1/orders", order_body("bob", {{"tee", 1}}), retry);
     EXPECT_EQ(replayed.status, 409);
     EXPECT_EQ(replayed.body, sold_out.body);
     EXPECT_EQ(replayed.header("idempotent-replayed"), "true");
@@ -323,8 +321,9 @@ TEST_F(order_engine_test, OrdersWalkTheStateMachineAndIllegalMovesAreRefused) {
 TEST_F(order_engine_test, PerBuyerLimitCountsPaidOrdersToo) {
     start_with({});
     http_client c(gw_->port());
-    ASSERT_EQ(put_sku(c, "tee", R"({"name":"t","price":{"amount_minor":1999,"currency":"CNY"},)"
-                                R"("stock":10,"per_buyer_limit":2})")
+    ASSERT_EQ(put_sku(c, "tee",
+                      R"({"name":"t","price":{"amount_minor":1999,"currency":"CNY"},)"
+                      R"("stock":10,"per_buyer_limit":2})")
                   .status,
               201);
     const std::string id = place_ok(c, "l1", "alice", "tee", 2);
@@ -410,9 +409,9 @@ TEST_F(order_engine_test, BlockListRefusesBuyersAndNetworksAndSurvivesARestart) 
     http_client bad(gw_->port(), "127.0.8.9");
     EXPECT_EQ(place(bad, "b2", order_body("alice", {{"tee", 1}})).status, 403);
     EXPECT_EQ(place(c, "b3", order_body("alice", {{"tee", 1}})).status, 201);
-    EXPECT_EQ(c.request("POST", "/v1/blocklist", R"({"ip":"not-an-ip","blocked":true})", admin)
-                  .status,
-              422);
+    EXPECT_EQ(
+        c.request("POST", "/v1/blocklist", R"({"ip":"not-an-ip","blocked":true})", admin).status,
+        422);
     EXPECT_EQ(c.request("POST", "/v1/blocklist", R"({"buyer_id":"x","blocked":true})").status, 401);
     expect_counts(c, "tee", 9, 1, 0);
 
