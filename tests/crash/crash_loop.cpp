@@ -364,8 +364,9 @@ void crash_loop::restart_and_audit(std::uint32_t cycle, bool last) {
     std::fflush(stdout);
 }
 
-// Each unknown order is sent again with the same key and body: 200 replayed means it was
-// present, 201 that it was absent (and is now created), a definite refusal that it was absent.
+// Each unknown order is sent again with the same key and body: 201 replayed means it was
+// present, a plain 201 that it was absent (and is now created), a definite refusal that it was
+// absent (refusals are kept in memory only, so after a crash a retry is decided afresh).
 void crash_loop::resolve_orders(http_client& c, std::uint32_t cycle, resolution& res) {
     for (std::size_t i : ledger_.orders_placed(presence::unknown)) {
         const order_entry o = ledger_.order(i);
@@ -375,7 +376,7 @@ void crash_loop::resolve_orders(http_client& c, std::uint32_t cycle, resolution&
             if (!(r.status == 503 && problem_code(r) == "overloaded")) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Retry-After pacing
         }
-        const bool replayed = r.status == 200 && r.header("idempotent-replayed") == "true";
+        const bool replayed = r.status == 201 && r.header("idempotent-replayed") == "true";
         if (replayed || r.status == 201) {
             nlohmann::json j = r.json();
             const std::string id = j.value("order_id", "");
@@ -545,7 +546,7 @@ void crash_loop::check_replayed_keys(http_client& c, std::mt19937_64& rng) {
         const order_entry o = ledger_.order(
             present[std::uniform_int_distribution<std::size_t>(0, present.size() - 1)(rng)]);
         http_reply r = send(c, "POST", "/v1/orders", o.body, {{"Idempotency-Key", o.key}});
-        if (r.status != 200 || r.header("idempotent-replayed") != "true" ||
+        if (r.status != 201 || r.header("idempotent-replayed") != "true" ||
             r.json().value("order_id", "") != o.order_id) {
             violation("key " + o.key + " sent again answered " + std::to_string(r.status) + " " +
                       r.body + " instead of order " + o.order_id);

@@ -64,8 +64,9 @@ TEST_F(gateway_test, RepeatedIdempotencyKeyNeverCreatesASecondOrder) {
     http_reply first = place(c, "same-key", order_body("b", {{"tee", 1}}));
     http_reply second = place(c, "same-key", order_body("b", {{"tee", 1}}));
     ASSERT_EQ(first.status, 201);
-    ASSERT_EQ(second.status, 200);
+    ASSERT_EQ(second.status, 201);  // the first answer, byte for byte
     EXPECT_EQ(second.header("idempotent-replayed"), "true");
+    EXPECT_EQ(second.body, first.body);
     EXPECT_EQ(first.json()["order_id"], second.json()["order_id"]);
     EXPECT_EQ(sku(c, "tee")["held"], 1);
 }

@@ -90,7 +90,8 @@ TEST_P(restart_test, AcknowledgedOrdersAndCountsSurviveRestart) {
     EXPECT_EQ(b["held"].get<int>() + b["available"].get<int>(), 30);
     // The idempotency keys survived too.
     http_reply again = place(c, "k5", order_body("buyer", {{"a", 1}}));
-    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(again.status, 201);  // the first answer, replayed
+    EXPECT_EQ(again.header("idempotent-replayed"), "true");
     EXPECT_EQ(again.json()["order_id"], acked[5].id);
 }
 
