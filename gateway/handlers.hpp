@@ -22,5 +22,7 @@ void handle_sku_stock(const std::shared_ptr<session>& s, std::string_view sku_id
 void handle_order_create(const std::shared_ptr<session>& s, const http_request& req);
 void handle_order_get(const std::shared_ptr<session>& s, std::string_view order_id);
 void handle_order_cancel(const std::shared_ptr<session>& s, std::string_view order_id);
+// gateway/event_handlers.cpp: GET /v1/events (Server-Sent Events).
+void handle_events(const std::shared_ptr<session>& s, const http_request& req);
 
 }  // namespace fg::gateway

@@ -9,8 +9,8 @@ namespace fg::gateway {
 
 std::string_view route_name(route r) {
     static constexpr std::string_view names[] = {
-        "livez",     "readyz",       "metrics",   "sku_put",      "sku_get",  "sku_batch",
-        "sku_stock", "order_create", "order_get", "order_cancel", "not_found"};
+        "livez",     "readyz",       "metrics",   "sku_put",      "sku_get", "sku_batch",
+        "sku_stock", "order_create", "order_get", "order_cancel", "events",  "not_found"};
     return names[static_cast<std::size_t>(r)];
 }
 

@@ -25,6 +25,7 @@ enum class route : std::uint8_t {
     order_create,
     order_get,
     order_cancel,
+    events,
     not_found,
     count_,
 };

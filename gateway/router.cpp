@@ -60,6 +60,7 @@ route_match match(std::string_view path) {
     if (path == "/livez") return {route::livez, access::open, http::verb::get};
     if (path == "/readyz") return {route::readyz, access::open, http::verb::get};
     if (path == "/metrics") return {route::metrics, access::open, http::verb::get};
+    if (path == "/v1/events") return {route::events, access::admin, http::verb::get};
     if (path == "/v1/orders")
         return {route::order_create, access::storefront, http::verb::post, true};
     if (path == "/v1/skus:batch") return {route::sku_batch, access::admin, http::verb::post, true};
@@ -161,6 +162,8 @@ void dispatch(std::shared_ptr<session> s, const http_request& req) {
             return handle_order_get(s, m.id);
         case route::order_cancel:
             return handle_order_cancel(s, m.id);
+        case route::events:
+            return handle_events(s, req);
         default:
             break;
     }

@@ -49,6 +49,9 @@ class session : public std::enable_shared_from_this<session> {
     void expire();
     const std::string& request_id() const { return request_id_; }
     worker& owner() { return worker_; }
+    // Hands the connection to a handler that streams (GET /v1/events): the session stops
+    // timing it out and sends nothing more; the caller owns the socket from here on.
+    client_socket release_socket();
 
  private:
     void read_header();

@@ -78,6 +78,10 @@ class shard {
     const inbox& mailbox() const { return inbox_; }
     const inventory& stock() const { return stock_; }
     std::size_t live_orders() const { return orders_.size(); }
+    template <class Fn>
+    void for_each_order(Fn&& fn) const {
+        for (const auto& [id, o] : orders_) fn(o);
+    }
     std::size_t pending() const { return pending_; }
     const std::uint64_t* orders_by_outcome() const { return orders_by_outcome_; }
 
