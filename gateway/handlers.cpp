@@ -9,6 +9,7 @@
 #include "gateway/codec/problem.hpp"
 #include "gateway/codec/resource_json.hpp"
 #include "gateway/payment_signature.hpp"
+#include "gateway/event_feed.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
 #include "matching/ip_address.hpp"
@@ -137,6 +138,8 @@ void handle_metrics(const std::shared_ptr<session>& s) {
                 if (srv.ready() && srv.snapshots() != nullptr) {
                     res.body() += render_snapshot_metrics(srv.snapshots()->stats());
                 }
+                if (srv.ready() && srv.events() != nullptr)
+                    res.body() += render_event_metrics(srv.events()->hub()->stats());
                 s->send(std::move(res));
             });
     }

@@ -28,5 +28,7 @@ void handle_order_move(const std::shared_ptr<session>& s, std::string_view order
 void handle_payment_callback(const std::shared_ptr<session>& s, const http_request& req);
 void handle_blocklist_get(const std::shared_ptr<session>& s);
 void handle_blocklist_post(const std::shared_ptr<session>& s, std::string_view body);
+// gateway/event_handlers.cpp: GET /v1/events (Server-Sent Events).
+void handle_events(const std::shared_ptr<session>& s, const http_request& req);
 
 }  // namespace fg::gateway

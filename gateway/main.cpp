@@ -13,6 +13,7 @@
 #include <string>
 
 #include "gateway/config.hpp"
+#include "gateway/event_feed.hpp"
 #include "gateway/log_journal.hpp"
 #include "gateway/server.hpp"
 #include "gateway/snapshotter.hpp"
@@ -236,7 +237,27 @@ int run(gateway::config& cfg) {
         .truncated_bytes = replayed.truncated_bytes,
         .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - recovery_start)
                        .count()};
-    log->set_on_durable([&srv] { srv.ring_all(); });
+    // ---- Live events (GET /v1/events): the feed tails the log from where recovery left it,
+    // seeded with the recovered state; the log wakes it after each group commit. Declared
+    // after srv so that it stops before the workers' io_contexts go away.
+    gateway::event_feed events(
+        gateway::event_feed_options{
+            .log_dir = opts.dir,
+            .report = [](std::string_view event,
+                         std::string_view detail) { log_event(event, detail); }},
+        *log);
+    gateway::seed_from_engine(events, engine);
+    if (!events.start(log->durable_pos(), error)) {
+        std::fprintf(stderr, "flashgate: event feed: %s\n", error.c_str());
+        srv.stop();
+        return 2;
+    }
+    srv.set_events(&events);
+    // ---- end of live events
+    log->set_on_durable([&srv, &events] {
+        srv.ring_all();
+        events.notify();
+    });
     journal.attach(log.get());
     log->start();
     std::unique_ptr<gateway::snapshotter> snapshots;

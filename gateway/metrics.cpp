@@ -12,7 +12,7 @@ std::string_view route_name(route r) {
         "livez",          "readyz",     "metrics",          "sku_put",
         "sku_get",        "sku_batch",  "sku_stock",        "order_create",
         "order_get",      "order_move", "payment_callback", "blocklist_get",
-        "blocklist_post", "not_found"};
+        "blocklist_post", "events",     "not_found"};
     return names[static_cast<std::size_t>(r)];
 }
 

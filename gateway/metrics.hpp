@@ -28,6 +28,7 @@ enum class route : std::uint8_t {
     payment_callback,
     blocklist_get,
     blocklist_post,
+    events,
     not_found,
     count_,
 };

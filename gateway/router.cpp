@@ -70,6 +70,7 @@ route_match match(std::string_view path) {
     if (path == "/livez") return {route::livez, access::open, http::verb::get};
     if (path == "/readyz") return {route::readyz, access::open, http::verb::get};
     if (path == "/metrics") return {route::metrics, access::open, http::verb::get};
+    if (path == "/v1/events") return {route::events, access::admin, http::verb::get};
     if (path == "/v1/orders")
         return {route::order_create, access::storefront, http::verb::post, true};
     if (path == "/v1/skus:batch") return {route::sku_batch, access::admin, http::verb::post, true};
@@ -189,6 +190,8 @@ void dispatch(std::shared_ptr<session> s, const http_request& req) {
             return handle_blocklist_get(s);
         case route::blocklist_post:
             return handle_blocklist_post(s, req.body());
+        case route::events:
+            return handle_events(s, req);
         default:
             break;
     }

@@ -27,6 +27,7 @@ namespace fg::gateway {
 
 class server;
 class session;
+class event_feed;
 
 // Shard-local: everything here is touched only by this worker's thread, except `ioc.stop()`
 // and `bell.ring()`, which are thread-safe.
@@ -70,6 +71,9 @@ class server {
     // Set before set_ready() when snapshots are on; null otherwise.
     void set_snapshots(const snapshotter* s) { snapshots_ = s; }
     const snapshotter* snapshots() const { return snapshots_; }
+    // GET /v1/events; set before set_ready() (null: the route answers 503).
+    void set_events(event_feed* f) { events_ = f; }
+    event_feed* events() const { return events_; }
     const recovery_report& recovery() const { return recovery_; }  // read only once ready()
 
     // Thread-safe: wakes every worker (the log calls it after each group commit).
@@ -93,6 +97,7 @@ class server {
     std::atomic<bool> ready_{false};
     storage::commit_log* log_ = nullptr;      // set before ready_ is released
     const snapshotter* snapshots_ = nullptr;  // likewise
+    event_feed* events_ = nullptr;            // likewise
     recovery_report recovery_;                // set before ready_ is released
 };
 

@@ -48,6 +48,11 @@ void session::expire() {
 
 void session::start() { read_header(); }
 
+client_socket session::release_socket() {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    return std::move(socket_);
+}
+
 void session::read_header() {
     parser_.emplace();
     parser_->header_limit(header_bytes_max);

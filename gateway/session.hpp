@@ -56,6 +56,9 @@ class session : public std::enable_shared_from_this<session> {
     // The peer's address as text ("" if the socket could not say).
     const std::string& peer_ip() const { return peer_ip_; }
     worker& owner() { return worker_; }
+    // Hands the connection to a handler that streams (GET /v1/events): the session stops
+    // timing it out and sends nothing more; the caller owns the socket from here on.
+    client_socket release_socket();
 
  private:
     void read_header();
