@@ -8,8 +8,8 @@
 #include "gateway/codec/json_writer.hpp"
 #include "gateway/codec/problem.hpp"
 #include "gateway/codec/resource_json.hpp"
-#include "gateway/payment_signature.hpp"
 #include "gateway/event_feed.hpp"
+#include "gateway/payment_signature.hpp"
 #include "gateway/router.hpp"
 #include "gateway/server.hpp"
 #include "matching/ip_address.hpp"
@@ -107,6 +107,9 @@ shard_report collect_report(worker& target, const matching::shard& sh) {
     r.pending = sh.pending();
     r.inbox_depth = sh.mailbox().size_approx();
     r.connections = target.connections;
+    r.orders_expired = sh.orders_expired();
+    r.idempotency_keys = sh.idempotency_keys();
+    r.holds_scheduled = sh.holds_scheduled();
     return r;
 }
 

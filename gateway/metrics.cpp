@@ -132,7 +132,11 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     text_out t;
     route_metrics http;
     std::uint64_t skus = 0, orders = 0, pending = 0, inbox = 0, connections = 0;
+    std::uint64_t expired = 0, keys = 0, holds = 0;
     for (const auto& s : shards) {
+        expired += s.orders_expired;
+        keys += s.idempotency_keys;
+        holds += s.holds_scheduled;
         http.merge(s.http);
         skus += s.sku_count;
         orders += s.live_orders;
@@ -145,6 +149,15 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     render_http(t, http);
     render_orders(t, shards);
     render_stock(t, shards);
+    t.help("flashgate_orders_expired_total", "counter",
+           "Unpaid orders whose hold lapsed (since this process started).");
+    t.line("flashgate_orders_expired_total ", expired);
+    t.help("flashgate_idempotency_keys", "gauge",
+           "Idempotency-Keys remembered with their answers.");
+    t.line("flashgate_idempotency_keys ", keys);
+    t.help("flashgate_hold_timers", "gauge",
+           "Hold timers on the shards' wheels (a paid order's timer stays until it fires).");
+    t.line("flashgate_hold_timers ", holds);
     t.help("flashgate_skus", "gauge", "SKUs known.");
     t.line("flashgate_skus ", skus);
     t.help("flashgate_live_orders", "gauge", "Orders kept in memory.");

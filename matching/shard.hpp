@@ -141,7 +141,7 @@ class shard {
     std::size_t live_orders() const { return orders_.size(); }
     std::size_t idempotency_keys() const { return keys_.size(); }
     std::size_t holds_scheduled() const { return holds_.size(); }
-    const std::uint64_t* orders_expired() const { return &orders_expired_; }
+    std::uint64_t orders_expired() const { return orders_expired_; }
     template <class Fn>
     void for_each_order(Fn&& fn) const {
         for (const auto& [id, o] : orders_) fn(o);

@@ -98,6 +98,14 @@ TEST_P(disk_full_test, NewWritesGet503WhilePendingOnesWaitThenIntakeResumesByIts
         if (std::string k = load.in_flight_key(t); !k.empty()) pending.emplace_back(t, k);
     }
     EXPECT_FALSE(pending.empty()) << "the record that needed the new segment must be waiting";
+    // A retry of a request still waiting for space finds its key in flight: 409, and nothing
+    // is created or refused for it (issue 5: a retry while the first is in flight).
+    for (const auto& [t, k] : pending) {
+        const http_reply r = c.request("POST", "/v1/orders", order_body("b", {{"hot", 1}}),
+                                       {{"Idempotency-Key", k}});
+        EXPECT_EQ(r.status, 409) << r.body;
+        EXPECT_EQ(r.json().value("code", ""), "request_in_progress");
+    }
 
     // While the disk is still full, so nothing here can be waiting for space: refusals.
     const ledger_entry probe = send_order(c, "probe-full", order_body("b", {{"hot", 1}}));

@@ -88,6 +88,13 @@ class order_engine_test : public gateway_test {
         return r.json().value("order_id", "");
     }
 
+    // One unlabelled sample from /metrics (-1 when missing).
+    double metric(http_client& c, const std::string& name) {
+        const http_reply r = c.get("/metrics");
+        const auto at = r.body.find("\n" + name + " ");
+        return at == std::string::npos ? -1 : std::stod(r.body.substr(at + name.size() + 2));
+    }
+
     void expect_counts(http_client& c, const std::string& id, int available, int held, int sold) {
         nlohmann::json s = sku(c, id);
         EXPECT_EQ(s["available"], available) << s.dump();
@@ -182,6 +189,7 @@ TEST_F(order_engine_test, UnpaidHoldsExpireAndGiveTheStockBackAlsoAcrossARestart
     ASSERT_EQ(o["status"], "expired") << o.dump();
     EXPECT_EQ(o["history"].back()["by"], "system");
     expect_counts(c, "tee", 5, 0, 0);
+    EXPECT_EQ(metric(c, "flashgate_orders_expired_total"), 1);
 
     // A hold that lapses while the gateway is down expires right after the restart.
     const std::string id2 = place_ok(c, "h2", "bob", "tee", 3);
@@ -354,6 +362,35 @@ TEST_F(order_engine_test, RateLimitsAnswer429WithRetryAfterWithoutTouchingTheLog
     EXPECT_EQ(place(elsewhere, "r6", order_body("dave", {{"tee", 1}})).status, 201);
     // A rate-limited key is not used up: it is a transient refusal.
     EXPECT_EQ(place(c, "r3", order_body("alice", {{"tee", 1}})).status, 429);
+}
+
+TEST_F(order_engine_test, CheapRefusalsNeverTouchTheLog) {
+    start_with({"--rate-buyer", "1/m:1"});
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee", sku_body(1)).status, 201);
+    ASSERT_EQ(put_sku(c, "later",
+                      R"({"name":"t","price":{"amount_minor":1,"currency":"CNY"},)"
+                      R"("stock":5,"sale":{"starts_at":"2999-01-01T00:00:00Z"}})")
+                  .status,
+              201);
+    ASSERT_EQ(c.request("POST", "/v1/blocklist", R"({"buyer_id":"mallory","blocked":true})", admin)
+                  .status,
+              200);
+    place_ok(c, "first", "alice");
+    const double records = metric(c, "flashgate_log_records_total");
+    ASSERT_GT(records, 0);
+    for (int i = 0; i < 20; ++i) {
+        const std::string n = std::to_string(i);
+        EXPECT_EQ(place(c, "sold-" + n, order_body("b" + n, {{"tee", 1}})).json()["code"],
+                  "sold_out");
+        EXPECT_EQ(place(c, "early-" + n, order_body("c" + n, {{"later", 1}})).json()["code"],
+                  "sale_not_open");
+        EXPECT_EQ(place(c, "blocked-" + n, order_body("mallory", {{"tee", 1}})).json()["code"],
+                  "blocked");
+        EXPECT_EQ(place(c, "fast-" + n, order_body("alice", {{"later", 1}})).json()["code"],
+                  "rate_limited");
+    }
+    EXPECT_EQ(metric(c, "flashgate_log_records_total"), records);
 }
 
 TEST_F(order_engine_test, VelocityAndNewLocationRulesHoldForReviewOrReject) {
