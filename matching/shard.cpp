@@ -36,11 +36,10 @@ struct shard::placement {
 
 namespace {
 
-std::vector<stock_line> lines_of(const std::vector<order_item_request>& items,
-                                 const std::vector<std::size_t>& indices) {
+std::vector<stock_line> lines_of(const std::vector<order_item_request>& items) {
     std::vector<stock_line> lines;
-    lines.reserve(indices.size());
-    for (std::size_t i : indices) lines.push_back({items[i].sku_id, items[i].qty});
+    lines.reserve(items.size());
+    for (const order_item_request& item : items) lines.push_back({item.sku_id, item.qty});
     return lines;
 }
 
@@ -277,9 +276,7 @@ void shard::reserve_parts(std::uint64_t txn) {
             requests[pi].first,
             [buyer, items = std::move(requests[pi].second)](
                 shard& owner, unique_function<void(reservation)> reply) mutable {
-                std::vector<std::size_t> all(items.size());
-                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-                auto lines = lines_of(items, all);
+                auto lines = lines_of(items);
                 reply(owner.stock_.reserve(buyer, lines, owner.engine_.time().now_ms()));
             },
             [this, txn, pi](reservation res) { on_part_reserved(txn, pi, std::move(res)); });
@@ -391,39 +388,20 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
             held.push_back({p->req.items[i].sku_id, p->req.items[i].qty, {}});
     }
     placement& ref = *p;
-    release_lines(ref.req.buyer_id, held,
-                  [this, p = std::move(p), result = std::move(result)]() mutable {
-                      --pending_;
-                      p->reply(std::move(result));
-                  });
+    effect_lines(stock_effect::release, ref.req.buyer_id, held,
+                 [this, p = std::move(p), result = std::move(result)]() mutable {
+                     --pending_;
+                     p->reply(std::move(result));
+                 });
 }
 
-void shard::release_lines(const std::string& buyer_id, const std::vector<order_item>& items,
-                          task then) {
+std::vector<std::vector<order_item_request>> shard::lines_by_owner(
+    const std::vector<order_item>& items) const {
     std::vector<std::vector<order_item_request>> by_owner(engine_.shard_count());
     for (const order_item& item : items) {
         by_owner[engine_.sku_owner(item.sku_id)].push_back({item.sku_id, item.qty});
     }
-    auto waiting = std::make_shared<std::size_t>(0);
-    auto then_shared = std::make_shared<task>(std::move(then));
-    for (const auto& lines : by_owner) *waiting += lines.empty() ? 0 : 1;
-    if (*waiting == 0) return (*then_shared)();
-    for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
-        if (by_owner[owner].empty()) continue;
-        call<bool>(
-            owner,
-            [buyer = buyer_id, items = std::move(by_owner[owner])](
-                shard& s, unique_function<void(bool)> reply) {
-                std::vector<std::size_t> all(items.size());
-                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-                auto lines = lines_of(items, all);
-                s.stock_.release(buyer, lines);
-                reply(true);
-            },
-            [waiting, then_shared](bool) {
-                if (--*waiting == 0) (*then_shared)();
-            });
-    }
+    return by_owner;
 }
 
 void shard::record_for_rules(const std::string& buyer_id, const ip_address& from,
@@ -574,11 +552,11 @@ void shard::pay_at_home(payment_report report, unique_function<void(order_result
 
 void shard::log_move(std::uint64_t order_id, transition step, stock_effect effect, bool taken,
                      unique_function<void(order_result)> reply) {
-    order& o = orders_.at(order_id);
     auto undo_and_refuse = [this, order_id, taken](outcome why,
                                                    unique_function<void(order_result)> r) {
         if (!taken) return r(order_result{.result = why, .value = orders_.at(order_id)});
-        effect_lines(stock_effect::unsell, orders_.at(order_id),
+        const order& taken_by = orders_.at(order_id);
+        effect_lines(stock_effect::unsell, taken_by.buyer_id, taken_by.items,
                      [this, order_id, why, r = std::move(r)]() mutable {
                          r(order_result{.result = why, .value = orders_.at(order_id)});
                      });
@@ -592,7 +570,6 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
     if (ticket.status != append_status::ok) {
         return undo_and_refuse(refusal_of(ticket.status), std::move(reply));
     }
-    (void)o;
     orders_moving_.insert(order_id);
     ++pending_;
     // Stock goes back only once the move is durable: a unit freed earlier could be sold to
@@ -612,7 +589,7 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
             reply(order_result{.value = orders_.at(order_id)});
         };
         if (taken || effect == stock_effect::none) return answer();
-        effect_lines(effect, moved, std::move(answer));
+        effect_lines(effect, moved.buyer_id, moved.items, std::move(answer));
     });
 }
 
@@ -627,23 +604,20 @@ void shard::apply_step(order& o, const transition& step) {
     o.history.push_back(step);
 }
 
-void shard::effect_lines(stock_effect effect, const order& o, task then) {
-    std::vector<std::vector<order_item_request>> by_owner(engine_.shard_count());
-    for (const order_item& item : o.items) {
-        by_owner[engine_.sku_owner(item.sku_id)].push_back({item.sku_id, item.qty});
-    }
+void shard::effect_lines(stock_effect effect, const std::string& buyer_id,
+                         const std::vector<order_item>& items, task then) {
+    std::vector<std::vector<order_item_request>> by_owner = lines_by_owner(items);
     auto waiting = std::make_shared<std::size_t>(0);
     auto then_shared = std::make_shared<task>(std::move(then));
     for (const auto& lines : by_owner) *waiting += lines.empty() ? 0 : 1;
+    if (*waiting == 0) return (*then_shared)();
     for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
         if (by_owner[owner].empty()) continue;
         call<bool>(
             owner,
-            [effect, buyer = o.buyer_id, items = std::move(by_owner[owner])](
+            [effect, buyer = buyer_id, items = std::move(by_owner[owner])](
                 shard& s, unique_function<void(bool)> reply) {
-                std::vector<std::size_t> all(items.size());
-                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-                s.stock_.apply_effect(effect, buyer, lines_of(items, all));
+                s.stock_.apply_effect(effect, buyer, lines_of(items));
                 reply(true);
             },
             [waiting, then_shared](bool) {
@@ -655,10 +629,7 @@ void shard::effect_lines(stock_effect effect, const order& o, task then) {
 // All-or-nothing across owner shards: each owner re-takes its lines or none; if any owner
 // could not, the owners that did give theirs back before `then(false)`.
 void shard::retake_lines(const order& o, unique_function<void(bool)> then) {
-    std::vector<std::vector<order_item_request>> by_owner(engine_.shard_count());
-    for (const order_item& item : o.items) {
-        by_owner[engine_.sku_owner(item.sku_id)].push_back({item.sku_id, item.qty});
-    }
+    std::vector<std::vector<order_item_request>> by_owner = lines_by_owner(o.items);
     struct gather {
         std::size_t waiting = 0;
         bool all = true;
@@ -678,9 +649,7 @@ void shard::retake_lines(const order& o, unique_function<void(bool)> then) {
             owner,
             [buyer = o.buyer_id, items = std::move(by_owner[owner])](
                 shard& s, unique_function<void(bool)> reply) {
-                std::vector<std::size_t> all(items.size());
-                for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-                reply(s.stock_.try_retake(buyer, lines_of(items, all)));
+                reply(s.stock_.try_retake(buyer, lines_of(items)));
             },
             [this, g, owner](bool ok) {
                 if (ok) g->took.push_back(owner);
@@ -695,10 +664,7 @@ void shard::retake_lines(const order& o, unique_function<void(bool)> then) {
                         t,
                         [buyer = g->buyer, items = g->lines[t]](shard& s,
                                                                 unique_function<void(bool)> reply) {
-                            std::vector<std::size_t> all(items.size());
-                            for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-                            s.stock_.apply_effect(stock_effect::unsell, buyer,
-                                                  lines_of(items, all));
+                            s.stock_.apply_effect(stock_effect::unsell, buyer, lines_of(items));
                             reply(true);
                         },
                         [g, back](bool) {

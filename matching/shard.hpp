@@ -165,8 +165,6 @@ class shard {
     void on_part_reserved(std::uint64_t txn, std::size_t part_index, reservation res);
     void commit_placement(std::uint64_t txn);
     void finish_placement(std::uint64_t txn, place_result result);
-    void release_lines(const std::string& buyer_id, const std::vector<order_item>& items,
-                       task then);
     void replay_existing(std::uint64_t order_id, unique_function<void(place_result)> reply);
     void move_at_home(std::uint64_t order_id, move_request req,
                       unique_function<void(order_result)> reply);
@@ -175,8 +173,11 @@ class shard {
     // `taken`: the effect (a retake) was applied before logging and is undone if the log fails.
     void log_move(std::uint64_t order_id, transition step, stock_effect effect, bool taken,
                   unique_function<void(order_result)> reply);
-    // Runs `effect` on the owner shard of each of the order's lines, then `then` here.
-    void effect_lines(stock_effect effect, const order& o, task then);
+    // Runs `effect` on the owner shard of each line, then `then` here.
+    void effect_lines(stock_effect effect, const std::string& buyer_id,
+                      const std::vector<order_item>& items, task then);
+    std::vector<std::vector<order_item_request>> lines_by_owner(
+        const std::vector<order_item>& items) const;
     void retake_lines(const order& o, unique_function<void(bool)> then);
     void expire_due(std::int64_t now);
     void forget_old_keys(std::int64_t now);

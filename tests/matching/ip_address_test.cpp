@@ -4,20 +4,13 @@
 
 #include <unordered_set>
 
+#include "ip_test_support.hpp"
+
 namespace fg::matching {
 namespace {
 
-ip_address ip(std::string_view text) {
-    auto parsed = parse_ip(text);
-    EXPECT_TRUE(parsed.has_value()) << text;
-    return parsed.value_or(ip_address{});
-}
-
-ip_network net(std::string_view text) {
-    auto parsed = parse_network(text);
-    EXPECT_TRUE(parsed.has_value()) << text;
-    return parsed.value_or(ip_network{});
-}
+using testing::ip;
+using testing::net;
 
 }  // namespace
 

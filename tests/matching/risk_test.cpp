@@ -6,22 +6,15 @@
 #include <random>
 #include <string>
 
+#include "ip_test_support.hpp"
+
 namespace fg::matching {
 namespace {
 
 constexpr std::int64_t t0 = 1'800'000'000'000;
 
-ip_address ip(std::string_view text) {
-    auto parsed = parse_ip(text);
-    EXPECT_TRUE(parsed.has_value()) << text;
-    return parsed.value_or(ip_address{});
-}
-
-ip_network net(std::string_view text) {
-    auto parsed = parse_network(text);
-    EXPECT_TRUE(parsed.has_value()) << text;
-    return parsed.value_or(ip_network{});
-}
+using testing::ip;
+using testing::net;
 
 risk_options buyer_rate(double per_second, double burst = 0) {
     risk_options o;
