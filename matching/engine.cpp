@@ -116,13 +116,16 @@ bool engine::replay_order(std::span<const std::byte> payload, std::string& error
     if (o.created_at_ms + opts_.key_ttl_ms > clock_.now_ms()) {
         std::string scoped = scoped_key(o.client, o.idempotency_key);
         shard& kh = *shards_[key_home(scoped)];
-        kh.keys_[scoped] = {.order_id = o.id,
-                            .in_flight = false,
-                            .digest = o.digest,
-                            .created_at_ms = o.created_at_ms};
-        kh.key_ages_.emplace_back(o.created_at_ms, std::move(scoped));
+        auto& slot = *kh.keys_.insert_or_assign(std::move(scoped), shard::key_entry{}).first;
+        slot.second.order_id = o.id;
+        slot.second.created_at_ms = o.created_at_ms;
+        slot.second.digest = o.digest;
+        slot.second.in_flight = false;
+        kh.key_ages_.emplace_back(o.created_at_ms, &slot);
     }
-    if (auto from = parse_ip(o.client_ip)) {
+    // Only with rules on is the address parsed at all: replay speed is the common case.
+    const bool rules = opts_.risk.any_per_buyer() || opts_.risk.any_per_ip();
+    if (auto from = rules ? parse_ip(o.client_ip) : std::nullopt) {
         if (opts_.risk.any_per_buyer()) {
             shards_[buyer_home(o.buyer_id)]->risk_.record_buyer_order(o.buyer_id, *from,
                                                                       o.created_at_ms);

@@ -19,7 +19,6 @@ struct shard::part {
 
 // An order on its way through reservation and the log. Lives on its home shard.
 struct shard::placement {
-    std::string key;  // scoped: client \x1f key
     placement_context ctx;
     order_request req;
     std::optional<ip_address> from;  // ctx.client_ip parsed, when it parses
@@ -159,17 +158,18 @@ void shard::place_order(placement_context ctx, order_request req,
 void shard::place_at_home(std::string key, placement_context ctx, order_request req,
                           unique_function<void(place_result)> reply) {
     const std::int64_t now = engine_.time().now_ms();
-    if (auto it = keys_.find(key); it != keys_.end()) {
-        const key_entry& k = it->second;
+    auto slot = keys_.find(key);
+    if (slot != keys_.end() && !slot->second.vacant()) {
+        const key_entry& k = slot->second;
         if (k.in_flight) return reply(place_result{.result = outcome::request_in_progress});
         if (k.digest != ctx.digest) {
             return reply(place_result{.result = outcome::idempotency_mismatch});
         }
         if (k.order_id != 0) return replay_existing(k.order_id, std::move(reply));
         return reply(place_result{.result = k.refusal,
-                                  .refused_sku = k.refused_sku,
+                                  .refused_sku = k.refused->refused_sku,
                                   .replayed = true,
-                                  .request_id = k.request_id});
+                                  .request_id = k.refused->request_id});
     }
     if (const outcome o = log_refusal(engine_.log()); o != outcome::ok) {
         return reply(place_result{.result = o});
@@ -177,13 +177,15 @@ void shard::place_at_home(std::string key, placement_context ctx, order_request 
     if (pending_ >= engine_.options().pending_max) {
         return reply(place_result{.result = outcome::overloaded});
     }
-    key_entry* claimed =
-        &keys_.emplace(key, key_entry{.digest = ctx.digest, .created_at_ms = now}).first->second;
-    key_ages_.emplace_back(now, key);
+    if (slot == keys_.end()) slot = keys_.try_emplace(std::move(key)).first;
+    key_entry& claimed = slot->second;
+    claimed.in_flight = true;
+    claimed.digest = ctx.digest;
+    claimed.created_at_ms = now;
+    key_ages_.emplace_back(now, &*slot);
     ++pending_;
     auto p = std::make_unique<placement>();
-    p->claimed = claimed;
-    p->key = std::move(key);
+    p->claimed = &claimed;
     p->from = parse_ip(ctx.client_ip);
     p->ctx = std::move(ctx);
     p->req = std::move(req);
@@ -372,14 +374,12 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
         --pending_;
         return p->reply(std::move(result));
     }
+    key_entry& k = *p->claimed;
+    k.in_flight = false;
     if (refusal_is_kept(result.result)) {
-        key_entry& k = *p->claimed;
-        k.in_flight = false;
         k.refusal = result.result;
-        k.refused_sku = result.refused_sku;
-        k.request_id = p->ctx.request_id;
-    } else {
-        keys_.erase(p->key);  // its age entry is skipped when it comes up (forget_old_keys)
+        k.refused = std::make_unique<stored_refusal>(
+            stored_refusal{.refused_sku = result.refused_sku, .request_id = p->ctx.request_id});
     }
     std::vector<order_item> held;
     for (const part& pt : p->parts) {
@@ -710,13 +710,12 @@ void shard::expire_due(std::int64_t now) {
 void shard::forget_old_keys(std::int64_t now) {
     const std::int64_t ttl = engine_.options().key_ttl_ms;
     while (!key_ages_.empty() && key_ages_.front().first + ttl <= now) {
-        auto it = keys_.find(key_ages_.front().second);
-        // The entry may be a newer one for the same key (the first was refused and forgotten).
-        if (it != keys_.end() && !it->second.in_flight &&
-            it->second.created_at_ms == key_ages_.front().first) {
-            keys_.erase(it);
-        }
+        const auto [created, slot] = key_ages_.front();
         key_ages_.pop_front();
+        // A vacant key claimed again has a newer age entry: only that one forgets it.
+        if (!slot->second.in_flight && slot->second.created_at_ms == created) {
+            keys_.erase(slot->first);
+        }
     }
 }
 

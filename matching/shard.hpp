@@ -205,20 +205,29 @@ class shard {
     risk_guard risk_;  // the buyers and IP prefixes this shard owns; a copy of the block list
 
     // An Idempotency-Key's stored answer: the order it created, or the refusal it got. Keys of
-    // orders come back from the log after a restart; refusals are kept in memory only.
-    struct key_entry {
-        std::uint64_t order_id = 0;  // 0 while in flight or when refused
-        bool in_flight = true;
-        body_digest digest{};
-        std::int64_t created_at_ms = 0;
-        outcome refusal = outcome::ok;
+    // orders come back from the log after a restart; refusals are kept in memory only. Small
+    // on purpose (a flash sale remembers every key for a day): a refusal's details are apart.
+    struct stored_refusal {
         std::string refused_sku;
         std::string request_id;
     };
+    struct key_entry {
+        std::uint64_t order_id = 0;  // 0 while in flight, when refused, or when vacant
+        std::int64_t created_at_ms = 0;
+        body_digest digest{};
+        bool in_flight = true;
+        outcome refusal = outcome::ok;  // with order_id == 0 and !in_flight: ok = vacant
+        std::unique_ptr<stored_refusal> refused;
+        // A transient refusal keeps nothing: the entry stays, vacant, until its age comes up,
+        // so that key_ages_ never points at an erased entry.
+        bool vacant() const { return !in_flight && order_id == 0 && refusal == outcome::ok; }
+    };
+    using key_slot = string_map<key_entry>::value_type;
     string_map<key_entry> keys_;  // "client \x1f key" -> answer
     // Keys in the order they were created, which is the order they expire in (one retention
-    // for all): forgetting old keys is a pop from the front, not a scan.
-    std::deque<std::pair<std::int64_t, std::string>> key_ages_;
+    // for all): forgetting old keys is a pop from the front, not a scan. The map's nodes do not
+    // move, and a node is erased only when its newest age entry comes up.
+    std::deque<std::pair<std::int64_t, key_slot*>> key_ages_;
 
     struct durable_wait {
         std::uint64_t end_pos;
