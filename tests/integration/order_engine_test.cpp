@@ -326,6 +326,48 @@ TEST_F(order_engine_test, OrdersWalkTheStateMachineAndIllegalMovesAreRefused) {
     expect_counts(c2, "tee", 5, 0, 0);
 }
 
+TEST_F(order_engine_test, RefundWithoutRestockKeepsTheUnitsSoldAndFreesTheBuyersLimit) {
+    start_with({});
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee",
+                      R"({"name":"t","price":{"amount_minor":1999,"currency":"CNY"},)"
+                      R"("stock":5,"per_buyer_limit":1})")
+                  .status,
+              201);
+    const std::string id = place_ok(c, "nr1", "alice");
+    ASSERT_EQ(pay(c, payment(id, "t-nr", "succeeded")).status, 200);
+    EXPECT_EQ(place(c, "nr2", order_body("alice", {{"tee", 1}})).json()["code"], "per_buyer_limit");
+    ASSERT_EQ(move(c, id, "request-refund", {}, {}).json()["status"], "refund_requested");
+    EXPECT_EQ(move(c, id, "refund", R"({"restock":false})", {}).status, 401);  // merchant only
+    http_reply refunded = move(c, id, "refund", R"({"restock":false})");
+    ASSERT_EQ(refunded.json()["status"], "refunded") << refunded.body;
+    expect_counts(c, "tee", 4, 0, 1);  // the unit stays sold (not resellable)
+    place_ok(c, "nr3", "alice");       // a refunded order no longer counts toward the limit
+    gw_->kill9();
+    restart();
+    http_client c2(gw_->port());
+    expect_counts(c2, "tee", 3, 1, 1);
+}
+
+TEST_F(order_engine_test, PerIpVelocityHoldsOrdersFromOneAddressForReview) {
+    start_with({"--velocity-ip", "2/60s:review"});
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee", sku_body(10)).status, 201);
+    place_ok(c, "iv1", "a1");
+    place_ok(c, "iv2", "a2");
+    http_reply third = place(c, "iv3", order_body("a3", {{"tee", 1}}));
+    ASSERT_EQ(third.status, 201);
+    EXPECT_EQ(third.json()["status"], "risk_review");
+    http_client other(gw_->port(), "127.0.6.1");
+    EXPECT_EQ(place(other, "iv4", order_body("a4", {{"tee", 1}})).json()["status"],
+              "pending_payment");
+    // The buyer may withdraw an order held for review; the stock goes back.
+    const std::string held = third.json()["order_id"];
+    ASSERT_EQ(move(c, held, "cancel", {}, {}).json()["status"], "cancelled");
+    EXPECT_EQ(move(c, held, "approve").status, 409);
+    expect_counts(c, "tee", 7, 3, 0);
+}
+
 TEST_F(order_engine_test, PerBuyerLimitCountsPaidOrdersToo) {
     start_with({});
     http_client c(gw_->port());
