@@ -44,6 +44,13 @@ std::string payment(const std::string& order_id, const std::string& txn, const s
         .dump();
 }
 
+// A SKU at 19.99 CNY that one buyer may hold or have bought at most `limit` of.
+std::string limited_sku_body(int stock, int limit) {
+    nlohmann::json j = nlohmann::json::parse(sku_body(stock));
+    j["per_buyer_limit"] = limit;
+    return j.dump();
+}
+
 class order_engine_test : public gateway_test {
  protected:
     void start_with(std::vector<std::string> args, unsigned threads = 2,
@@ -329,11 +336,7 @@ TEST_F(order_engine_test, OrdersWalkTheStateMachineAndIllegalMovesAreRefused) {
 TEST_F(order_engine_test, RefundWithoutRestockKeepsTheUnitsSoldAndFreesTheBuyersLimit) {
     start_with({});
     http_client c(gw_->port());
-    ASSERT_EQ(put_sku(c, "tee",
-                      R"({"name":"t","price":{"amount_minor":1999,"currency":"CNY"},)"
-                      R"("stock":5,"per_buyer_limit":1})")
-                  .status,
-              201);
+    ASSERT_EQ(put_sku(c, "tee", limited_sku_body(5, 1)).status, 201);
     const std::string id = place_ok(c, "nr1", "alice");
     ASSERT_EQ(pay(c, payment(id, "t-nr", "succeeded")).status, 200);
     EXPECT_EQ(place(c, "nr2", order_body("alice", {{"tee", 1}})).json()["code"], "per_buyer_limit");
@@ -371,11 +374,7 @@ TEST_F(order_engine_test, PerIpVelocityHoldsOrdersFromOneAddressForReview) {
 TEST_F(order_engine_test, PerBuyerLimitCountsPaidOrdersToo) {
     start_with({});
     http_client c(gw_->port());
-    ASSERT_EQ(put_sku(c, "tee",
-                      R"({"name":"t","price":{"amount_minor":1999,"currency":"CNY"},)"
-                      R"("stock":10,"per_buyer_limit":2})")
-                  .status,
-              201);
+    ASSERT_EQ(put_sku(c, "tee", limited_sku_body(10, 2)).status, 201);
     const std::string id = place_ok(c, "l1", "alice", "tee", 2);
     ASSERT_EQ(pay(c, payment(id, "t", "succeeded", 3998)).status, 200);
     http_reply more = place(c, "l2", order_body("alice", {{"tee", 1}}));
