@@ -41,10 +41,10 @@ void write_head(json_writer& w, std::uint64_t order_id, order_status status, mat
 }
 
 void write_step_details(json_writer& w, const matching::transition& t) {
-    if (!t.carrier.empty()) w.key("carrier").string(t.carrier);
-    if (!t.tracking_no.empty()) w.key("tracking_no").string(t.tracking_no);
-    if (!t.provider_txn_id.empty()) w.key("provider_txn_id").string(t.provider_txn_id);
-    if (!t.reason.empty()) w.key("reason").string(t.reason);
+    if (!t.carrier().empty()) w.key("carrier").string(t.carrier());
+    if (!t.tracking_no().empty()) w.key("tracking_no").string(t.tracking_no());
+    if (!t.provider_txn_id().empty()) w.key("provider_txn_id").string(t.provider_txn_id());
+    if (!t.reason().empty()) w.key("reason").string(t.reason());
     if (t.to == order_status::refunded || t.to == order_status::paid) {
         w.key("restock").boolean(t.restock);
     }

@@ -160,7 +160,7 @@ void encode(const order& o, std::vector<std::byte>& out) {
     w.bytes(o.digest.data(), o.digest.size());
     w.str(o.client_ip);
     w.u8(static_cast<std::uint8_t>(placed.to));
-    w.str(placed.reason);
+    w.str(placed.reason());
 }
 
 bool decode(std::span<const std::byte> in, order& o) {
@@ -192,7 +192,9 @@ bool decode(std::span<const std::byte> in, order& o) {
         r.bytes(o.digest.data(), o.digest.size());
         r.str(o.client_ip, limits::client_ip_chars_max);
         r.u8(status);
-        r.str(placed.reason, limits::reason_chars_max);
+        transition_text text;
+        r.str(text.reason, limits::reason_chars_max);
+        placed.text = text_of(std::move(text));
         if (status != static_cast<std::uint8_t>(order_status::pending_payment) &&
             status != static_cast<std::uint8_t>(order_status::risk_review)) {
             return false;
@@ -225,10 +227,10 @@ void encode(const order_moved& e, std::vector<std::byte>& out) {
     w.u8(static_cast<std::uint8_t>(t.to));
     w.u8(static_cast<std::uint8_t>(t.by));
     w.i64(t.at_ms);
-    w.str(t.carrier);
-    w.str(t.tracking_no);
-    w.str(t.provider_txn_id);
-    w.str(t.reason);
+    w.str(t.carrier());
+    w.str(t.tracking_no());
+    w.str(t.provider_txn_id());
+    w.str(t.reason());
     w.u8(t.restock ? 1 : 0);
     w.i64(t.hold_expires_at_ms);
 }
@@ -241,10 +243,12 @@ bool decode(std::span<const std::byte> in, order_moved& e) {
     r.u8(to);
     r.u8(by);
     r.i64(t.at_ms);
-    r.str(t.carrier, limits::carrier_chars_max);
-    r.str(t.tracking_no, limits::tracking_no_chars_max);
-    r.str(t.provider_txn_id, limits::provider_txn_id_chars_max);
-    r.str(t.reason, limits::reason_chars_max);
+    transition_text text;
+    r.str(text.carrier, limits::carrier_chars_max);
+    r.str(text.tracking_no, limits::tracking_no_chars_max);
+    r.str(text.provider_txn_id, limits::provider_txn_id_chars_max);
+    r.str(text.reason, limits::reason_chars_max);
+    t.text = text_of(std::move(text));
     r.u8(restock);
     r.i64(t.hold_expires_at_ms);
     if (!r.done() || to > order_status_max || by > static_cast<std::uint8_t>(actor::system) ||

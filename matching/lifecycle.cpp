@@ -48,6 +48,14 @@ std::string_view to_string(actor a) {
     return "unknown";
 }
 
+std::shared_ptr<const transition_text> text_of(transition_text text) {
+    if (text.carrier.empty() && text.tracking_no.empty() && text.provider_txn_id.empty() &&
+        text.reason.empty()) {
+        return nullptr;
+    }
+    return std::make_shared<const transition_text>(std::move(text));
+}
+
 order order::as_placed() const {
     order o = *this;
     o.history.resize(std::min<std::size_t>(o.history.size(), 1));

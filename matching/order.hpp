@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,18 +56,33 @@ std::optional<order_status> parse_order_status(std::string_view s);
 enum class actor : std::uint8_t { buyer = 0, merchant = 1, payment = 2, system = 3 };
 std::string_view to_string(actor a);
 
-// One step of an order's history; the first is its placement. Fields that do not apply to the
-// step are empty.
+// The free text of a step, which most steps lack: kept out of line (and shared by copies) so
+// that a history of steps stays small.
+struct transition_text {
+    std::string carrier;          // shipped
+    std::string tracking_no;      // shipped
+    std::string provider_txn_id;  // paid, or cancelled by a failed payment
+    std::string reason;           // the risk rule behind risk_review, a merchant's note
+};
+
+// Null when every field is empty.
+std::shared_ptr<const transition_text> text_of(transition_text text);
+
+// One step of an order's history; the first is its placement.
 struct transition {
     order_status to = order_status::pending_payment;
     actor by = actor::buyer;
     std::int64_t at_ms = 0;
-    std::string carrier;                  // shipped
-    std::string tracking_no;              // shipped
-    std::string provider_txn_id;          // paid, or cancelled by a failed payment
-    std::string reason;                   // the risk rule behind risk_review, a merchant's note
+    std::shared_ptr<const transition_text> text;  // null: no text
     bool restock = false;                 // refunded: units went back on sale; paid: stock re-taken
     std::int64_t hold_expires_at_ms = 0;  // pending_payment after a review: the new hold
+
+    std::string_view carrier() const { return text ? text->carrier : std::string_view(); }
+    std::string_view tracking_no() const { return text ? text->tracking_no : std::string_view(); }
+    std::string_view provider_txn_id() const {
+        return text ? text->provider_txn_id : std::string_view();
+    }
+    std::string_view reason() const { return text ? text->reason : std::string_view(); }
 };
 
 // A request body's digest, so a reused Idempotency-Key can be checked against the first body.

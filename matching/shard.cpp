@@ -339,8 +339,10 @@ void shard::commit_placement(std::uint64_t txn) {
     // A reviewed order's hold starts when a merchant approves it.
     o.hold_expires_at_ms =
         p.initial == order_status::pending_payment ? now + engine_.options().hold_ms : 0;
-    o.history.assign(
-        1, transition{.to = p.initial, .by = actor::buyer, .at_ms = now, .reason = p.review_rule});
+    o.history.assign(1, transition{.to = p.initial,
+                                   .by = actor::buyer,
+                                   .at_ms = now,
+                                   .text = text_of({.reason = p.review_rule})});
     encode(o, scratch_);
     append_ticket ticket =
         engine_.log().append(static_cast<std::uint16_t>(record_type::order_placed), scratch_);
@@ -474,9 +476,9 @@ void shard::move_at_home(std::uint64_t order_id, move_request req,
     transition step{.to = req.to,
                     .by = req.by,
                     .at_ms = now,
-                    .carrier = std::move(req.carrier),
-                    .tracking_no = std::move(req.tracking_no),
-                    .reason = std::move(req.reason),
+                    .text = text_of({.carrier = std::move(req.carrier),
+                                     .tracking_no = std::move(req.tracking_no),
+                                     .reason = std::move(req.reason)}),
                     .restock = req.to == order_status::refunded && req.restock};
     if (o.status == order_status::risk_review && req.to == order_status::pending_payment) {
         step.hold_expires_at_ms = now + engine_.options().hold_ms;
@@ -507,7 +509,7 @@ void shard::pay_at_home(payment_report report, unique_function<void(order_result
         return reply(order_result{.result = outcome::amount_mismatch, .value = o});
     }
     for (const transition& t : o.history) {
-        if (t.provider_txn_id == report.provider_txn_id) {
+        if (t.provider_txn_id() == report.provider_txn_id) {
             return reply(order_result{.value = o, .replayed = true});
         }
     }
@@ -518,36 +520,40 @@ void shard::pay_at_home(payment_report report, unique_function<void(order_result
         return reply(order_result{.result = outcome::illegal_transition, .value = o});
     }
     const std::int64_t now = engine_.time().now_ms();
-    transition step{.by = actor::payment, .at_ms = now, .provider_txn_id = report.provider_txn_id};
+    // The step as paid, or with the reason it is not.
+    auto step_for = [&report, now](order_status to, std::string reason) {
+        return transition{.to = to,
+                          .by = actor::payment,
+                          .at_ms = now,
+                          .text = text_of({.provider_txn_id = report.provider_txn_id,
+                                           .reason = std::move(reason)})};
+    };
     if (!report.succeeded) {
         if (o.status != order_status::pending_payment) {
             return reply(order_result{.value = o, .replayed = true});
         }
-        step.to = order_status::cancelled;
-        step.reason = "payment_failed";
+        transition step = step_for(order_status::cancelled, "payment_failed");
         return log_move(o.id, std::move(step), stock_effect::release, false, std::move(reply));
     }
     if (o.status == order_status::pending_payment) {
-        step.to = order_status::paid;
-        return log_move(o.id, std::move(step), stock_effect::sell, false, std::move(reply));
+        return log_move(o.id, step_for(order_status::paid, {}), stock_effect::sell, false,
+                        std::move(reply));
     }
     const bool lapsed =
         o.status == order_status::expired || (o.status == order_status::cancelled && !was_paid(o));
     if (!lapsed) return reply(order_result{.result = outcome::illegal_transition, .value = o});
     const std::uint64_t id = o.id;
     orders_moving_.insert(id);  // nothing else may move it while the units are being re-taken
-    retake_lines(
-        o, [this, id, step = std::move(step), reply = std::move(reply)](bool taken) mutable {
-            orders_moving_.erase(id);
-            if (taken) {
-                step.to = order_status::paid;
-                step.restock = true;
-                return log_move(id, std::move(step), stock_effect::retake, true, std::move(reply));
-            }
-            step.to = order_status::refund_required;
-            step.reason = "stock_gone";
-            log_move(id, std::move(step), stock_effect::none, false, std::move(reply));
-        });
+    retake_lines(o, [this, id, paid = step_for(order_status::paid, {}),
+                     gone = step_for(order_status::refund_required, "stock_gone"),
+                     reply = std::move(reply)](bool taken) mutable {
+        orders_moving_.erase(id);
+        if (taken) {
+            paid.restock = true;
+            return log_move(id, std::move(paid), stock_effect::retake, true, std::move(reply));
+        }
+        log_move(id, std::move(gone), stock_effect::none, false, std::move(reply));
+    });
 }
 
 void shard::log_move(std::uint64_t order_id, transition step, stock_effect effect, bool taken,

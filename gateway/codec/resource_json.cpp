@@ -12,10 +12,10 @@ void write_transition(json_writer& w, const matching::transition& step) {
     w.key("status").string(matching::to_string(step.to));
     w.key("at").time_ms(step.at_ms);
     w.key("by").string(matching::to_string(step.by));
-    if (!step.carrier.empty()) w.key("carrier").string(step.carrier);
-    if (!step.tracking_no.empty()) w.key("tracking_no").string(step.tracking_no);
-    if (!step.provider_txn_id.empty()) w.key("provider_txn_id").string(step.provider_txn_id);
-    if (!step.reason.empty()) w.key("reason").string(step.reason);
+    if (!step.carrier().empty()) w.key("carrier").string(step.carrier());
+    if (!step.tracking_no().empty()) w.key("tracking_no").string(step.tracking_no());
+    if (!step.provider_txn_id().empty()) w.key("provider_txn_id").string(step.provider_txn_id());
+    if (!step.reason().empty()) w.key("reason").string(step.reason());
     if (step.restock) w.key("restock").boolean(true);
     if (step.hold_expires_at_ms != 0) w.key("hold_expires_at").time_ms(step.hold_expires_at_ms);
     w.end_object();

@@ -141,12 +141,12 @@ TEST(EventFormat, PlacementCarriesBuyerItemsAndTotal) {
 }
 
 TEST(EventFormat, MovesCarryOnlyTheirNonEmptyDetails) {
-    matching::order_moved shipped{.order_id = 0x301,
-                                  .step = {.to = order_status::shipped,
-                                           .by = actor::merchant,
-                                           .at_ms = 1'790'000'000'123,
-                                           .carrier = "SF",
-                                           .tracking_no = "SF123"}};
+    matching::order_moved shipped{
+        .order_id = 0x301,
+        .step = {.to = order_status::shipped,
+                 .by = actor::merchant,
+                 .at_ms = 1'790'000'000'123,
+                 .text = matching::text_of({.carrier = "SF", .tracking_no = "SF123"})}};
     std::string out;
     ASSERT_TRUE(append_order_event(8, u16(record_type::order_moved), bytes_of(shipped), out));
     auto d = parse(out).at(0).data;

@@ -104,7 +104,7 @@ TEST(WriteOrder, HistoryWritesEachStepWithOnlyTheMembersItSets) {
     o.history.push_back({.to = order_status::risk_review,
                          .by = actor::buyer,
                          .at_ms = 1000,
-                         .reason = "ip_velocity"});
+                         .text = matching::text_of({.reason = "ip_velocity"})});
     o.history.push_back({.to = order_status::pending_payment,
                          .by = actor::merchant,
                          .at_ms = 2000,
@@ -112,12 +112,12 @@ TEST(WriteOrder, HistoryWritesEachStepWithOnlyTheMembersItSets) {
     o.history.push_back({.to = order_status::paid,
                          .by = actor::payment,
                          .at_ms = 3000,
-                         .provider_txn_id = "txn-9"});
-    o.history.push_back({.to = order_status::shipped,
-                         .by = actor::merchant,
-                         .at_ms = 4000,
-                         .carrier = "SF \"Express\"",
-                         .tracking_no = "SF1"});
+                         .text = matching::text_of({.provider_txn_id = "txn-9"})});
+    o.history.push_back(
+        {.to = order_status::shipped,
+         .by = actor::merchant,
+         .at_ms = 4000,
+         .text = matching::text_of({.carrier = "SF \"Express\"", .tracking_no = "SF1"})});
     o.history.push_back(
         {.to = order_status::refunded, .by = actor::merchant, .at_ms = 5000, .restock = true});
     o.history.push_back({.to = order_status::expired, .by = actor::system, .at_ms = 6000});
