@@ -282,6 +282,7 @@ std::size_t event_view::apply(std::uint64_t lsn, std::uint16_t type,
                             e.step.at_ms, out);
         }
         case record_type::block_changed:
+        case record_type::key_refused:
             return 0;
     }
     return 0;

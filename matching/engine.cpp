@@ -92,6 +92,12 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
         }
         case record_type::block_changed:
             return replay_block(payload, error);
+        case record_type::key_refused: {
+            key_refused e;
+            if (!decode(payload, e)) break;
+            replay_refusal(std::move(e));
+            return true;
+        }
     }
     if (error.empty()) error = "undecodable record of type " + std::to_string(type);
     return false;
@@ -184,6 +190,21 @@ void engine::apply_effect(stock_effect effect, const order& o) {
     }
 }
 
+void engine::replay_refusal(key_refused e) {
+    if (e.at_ms + opts_.key_ttl_ms <= clock_.now_ms()) return;  // past its retention
+    std::string scoped = scoped_key(e.client, e.idempotency_key);
+    shard& kh = *shards_[key_home(scoped)];
+    auto& slot = *kh.keys_.insert_or_assign(std::move(scoped), shard::key_entry{}).first;
+    shard::key_entry& k = slot.second;
+    k.created_at_ms = e.at_ms;
+    k.digest = e.digest;
+    k.in_flight = false;
+    k.refusal = e.refusal;
+    k.refused = std::make_unique<shard::stored_refusal>(shard::stored_refusal{
+        .refused_sku = std::move(e.refused_sku), .request_id = std::move(e.request_id)});
+    kh.key_ages_.emplace_back(e.at_ms, &slot);
+}
+
 bool engine::replay_block(std::span<const std::byte> payload, std::string& error) {
     block_changed e;
     if (!decode(payload, e)) {
@@ -230,6 +251,23 @@ bool engine::export_records(const record_sink& emit) const {
                 encode(order_moved{.order_id = id, .step = o.history[i]}, buf);
                 ok = emit(record_type::order_moved, buf);
             }
+        }
+    }
+    // Logged refusals still within their retention (keys of orders come with the orders).
+    for (const auto& s : shards_) {
+        for (const auto& [scoped, k] : s->keys_) {
+            if (!ok) return false;
+            if (k.in_flight || !refusal_is_logged(k.refusal) || !k.refused) continue;
+            const auto sep = scoped.find('\x1f');
+            encode(key_refused{.client = scoped.substr(0, sep),
+                               .idempotency_key = scoped.substr(sep + 1),
+                               .digest = k.digest,
+                               .refusal = k.refusal,
+                               .refused_sku = k.refused->refused_sku,
+                               .request_id = k.refused->request_id,
+                               .at_ms = k.created_at_ms},
+                   buf);
+            ok = emit(record_type::key_refused, buf);
         }
     }
     return ok;

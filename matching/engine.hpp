@@ -56,7 +56,8 @@ class engine {
     bool finish_replay(std::string& error);
 
     // The whole state as records which, replayed in order into an empty engine with the same
-    // shard count, rebuild it: every SKU, then every order (and its cancel, if cancelled). For a
+    // shard count, rebuild it: every SKU, the block list, every order with its later moves,
+    // then the logged refusals of Idempotency-Keys still within their retention. For a
     // snapshot; only valid while no shard thread runs (the snapshotter's own shadow engine,
     // which is fed by replay() alone). Stops and returns false when `emit` does.
     using record_sink = std::function<bool(record_type, std::span<const std::byte>)>;
@@ -67,6 +68,7 @@ class engine {
     bool replay_cancel(std::span<const std::byte> payload, std::string& error);
     bool replay_move(const order_moved& e, std::string& error);
     bool replay_block(std::span<const std::byte> payload, std::string& error);
+    void replay_refusal(key_refused e);
     void apply_effect(stock_effect effect, const order& o);
 
     engine_options opts_;

@@ -282,4 +282,32 @@ bool decode(std::span<const std::byte> in, block_changed& e) {
     return true;
 }
 
+void encode(const key_refused& e, std::vector<std::byte>& out) {
+    byte_writer w(out);
+    w.str(e.client);
+    w.str(e.idempotency_key);
+    w.bytes(e.digest.data(), e.digest.size());
+    w.u8(static_cast<std::uint8_t>(e.refusal));
+    w.str(e.refused_sku);
+    w.str(e.request_id);
+    w.i64(e.at_ms);
+}
+
+bool decode(std::span<const std::byte> in, key_refused& e) {
+    byte_reader r(in);
+    std::uint8_t refusal = 0;
+    r.str(e.client, limits::client_chars_max);
+    r.str(e.idempotency_key, limits::idempotency_key_chars_max);
+    r.bytes(e.digest.data(), e.digest.size());
+    r.u8(refusal);
+    r.str(e.refused_sku, limits::sku_id_chars_max);
+    r.str(e.request_id, limits::request_id_chars_max);
+    r.i64(e.at_ms);
+    if (!r.done() || refusal == 0 || refusal > static_cast<std::uint8_t>(outcome::log_failed)) {
+        return false;
+    }
+    e.refusal = static_cast<outcome>(refusal);
+    return true;
+}
+
 }  // namespace fg::matching

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "matching/order.hpp"
+#include "matching/outcome.hpp"
 #include "matching/sku.hpp"
 
 namespace fg::matching {
@@ -22,6 +23,7 @@ enum class record_type : std::uint16_t {
     order_cancelled = 4,  // holds released (written by earlier versions; now order_moved)
     order_moved = 5,      // one transition of the order state machine
     block_changed = 6,    // a buyer or an IP network put on or taken off the block list
+    key_refused = 7,      // an Idempotency-Key's stored refusal (not for cheap refusals)
 };
 
 struct stock_adjusted {
@@ -32,6 +34,16 @@ struct stock_adjusted {
 
 struct order_cancelled {
     std::uint64_t order_id = 0;
+    std::int64_t at_ms = 0;
+};
+
+struct key_refused {
+    std::string client;
+    std::string idempotency_key;
+    body_digest digest{};
+    outcome refusal = outcome::ok;
+    std::string refused_sku;
+    std::string request_id;
     std::int64_t at_ms = 0;
 };
 
@@ -56,6 +68,7 @@ void encode(const order& o, std::vector<std::byte>& out);
 void encode(const order_cancelled& e, std::vector<std::byte>& out);
 void encode(const order_moved& e, std::vector<std::byte>& out);
 void encode(const block_changed& e, std::vector<std::byte>& out);
+void encode(const key_refused& e, std::vector<std::byte>& out);
 
 // Decoders refuse (return false) a payload that is short, long, or out of bounds: with a valid
 // CRC that means a format mismatch, and start-up must stop rather than guess.
@@ -65,5 +78,6 @@ bool decode(std::span<const std::byte> in, order& out);
 bool decode(std::span<const std::byte> in, order_cancelled& out);
 bool decode(std::span<const std::byte> in, order_moved& out);
 bool decode(std::span<const std::byte> in, block_changed& out);
+bool decode(std::span<const std::byte> in, key_refused& out);
 
 }  // namespace fg::matching

@@ -25,6 +25,7 @@ inline constexpr std::size_t provider_txn_id_chars_max = 128;
 inline constexpr std::size_t reason_chars_max = 200;
 inline constexpr std::size_t blocked_value_chars_max = 64;  // a buyer id or an IP network
 inline constexpr std::size_t order_history_max = 32;        // transitions one order may have
+inline constexpr std::size_t request_id_chars_max = 64;     // X-Request-Id as the gateway keeps it
 
 inline constexpr std::size_t order_items_max = 32;
 inline constexpr std::int64_t item_qty_max = 10'000;

@@ -54,4 +54,40 @@ std::string_view to_string(outcome o) {
     return "unknown";
 }
 
+// Refusals an Idempotency-Key keeps and replays: the engine's decisions about this order. Not
+// the transient ones (rate limits, overload, a full disk), which a retry may well get past.
+bool refusal_is_kept(outcome o) {
+    switch (o) {
+        case outcome::unknown_sku:
+        case outcome::delisted:
+        case outcome::sale_not_open:
+        case outcome::sale_closed:
+        case outcome::mixed_currency:
+        case outcome::per_buyer_limit:
+        case outcome::sold_out:
+        case outcome::blocked:
+        case outcome::risk_rejected:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Kept refusals that are also logged (a key_refused record), so that they survive a crash.
+// The cheap ones of a flash sale (sold out, sale window, blocked) never touch the log: they
+// are the flood, and a retry after a crash re-decides them the same way unless stock or the
+// sale changed in between (matching/README.md, "Idempotency").
+bool refusal_is_logged(outcome o) {
+    switch (o) {
+        case outcome::unknown_sku:
+        case outcome::delisted:
+        case outcome::mixed_currency:
+        case outcome::per_buyer_limit:
+        case outcome::risk_rejected:
+            return true;
+        default:
+            return false;
+    }
+}
+
 }  // namespace fg::matching

@@ -42,4 +42,10 @@ enum class [[nodiscard]] outcome : std::uint8_t{
 
 std::string_view to_string(outcome o);
 
+// Refusals an Idempotency-Key keeps and replays: the engine's decisions about the order, not
+// the transient ones (rate limited, overloaded, disk full, log failed) that a retry may pass.
+bool refusal_is_kept(outcome o);
+// Kept refusals that are logged too (a key_refused record), so that they survive a crash.
+bool refusal_is_logged(outcome o);
+
 }  // namespace fg::matching

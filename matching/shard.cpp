@@ -63,25 +63,6 @@ outcome log_refusal(const journal& log) {
     return outcome::ok;
 }
 
-// Refusals an Idempotency-Key keeps and replays: the engine's decisions about this order. Not
-// the transient ones (rate limits, overload, a full disk), which a retry may well get past.
-bool refusal_is_kept(outcome o) {
-    switch (o) {
-        case outcome::unknown_sku:
-        case outcome::delisted:
-        case outcome::sale_not_open:
-        case outcome::sale_closed:
-        case outcome::mixed_currency:
-        case outcome::per_buyer_limit:
-        case outcome::sold_out:
-        case outcome::blocked:
-        case outcome::risk_rejected:
-            return true;
-        default:
-            return false;
-    }
-}
-
 // The risk rule's verdict as the refusal or the status a placement gets.
 outcome refusal_of(const risk_decision& d) {
     switch (d.verdict) {
@@ -377,7 +358,7 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
         return p->reply(std::move(result));
     }
     key_entry& k = *p->claimed;
-    k.in_flight = false;
+    k.in_flight = refusal_is_logged(result.result);  // a logged one: until it is durable
     if (refusal_is_kept(result.result)) {
         k.refusal = result.result;
         k.refused = std::make_unique<stored_refusal>(
@@ -392,9 +373,51 @@ void shard::finish_placement(std::uint64_t txn, place_result result) {
     placement& ref = *p;
     effect_lines(stock_effect::release, ref.req.buyer_id, held,
                  [this, p = std::move(p), result = std::move(result)]() mutable {
+                     if (refusal_is_logged(result.result)) {
+                         return log_refusal_then_reply(std::move(p), std::move(result));
+                     }
                      --pending_;
                      p->reply(std::move(result));
                  });
+}
+
+// The refusal is answered once its key_refused record is durable, so that a retry after a
+// crash gets the same answer. If it cannot be logged the key keeps nothing (vacant) and the
+// refusal is answered anyway: the order was refused either way, and nothing was acknowledged.
+void shard::log_refusal_then_reply(std::unique_ptr<placement> p, place_result result) {
+    key_entry& k = *p->claimed;
+    auto forget = [&k] {
+        k.in_flight = false;
+        k.refusal = outcome::ok;
+        k.refused.reset();
+    };
+    encode(key_refused{.client = p->ctx.client,
+                       .idempotency_key = p->ctx.idempotency_key,
+                       .digest = k.digest,
+                       .refusal = result.result,
+                       .refused_sku = result.refused_sku,
+                       .request_id = p->ctx.request_id,
+                       .at_ms = k.created_at_ms},
+           scratch_);
+    append_ticket ticket =
+        log_refusal(engine_.log()) == outcome::ok
+            ? engine_.log().append(static_cast<std::uint16_t>(record_type::key_refused), scratch_)
+            : append_ticket{append_status::failed, 0};
+    if (ticket.status != append_status::ok) {
+        forget();
+        --pending_;
+        return p->reply(std::move(result));
+    }
+    when_durable(ticket.end_pos, [this, p = std::move(p), result = std::move(result),
+                                  forget](bool durable) mutable {
+        if (durable) {
+            p->claimed->in_flight = false;
+        } else {
+            forget();
+        }
+        --pending_;
+        p->reply(std::move(result));
+    });
 }
 
 std::vector<std::vector<order_item_request>> shard::lines_by_owner(

@@ -165,6 +165,7 @@ class shard {
     void on_part_reserved(std::uint64_t txn, std::size_t part_index, reservation res);
     void commit_placement(std::uint64_t txn);
     void finish_placement(std::uint64_t txn, place_result result);
+    void log_refusal_then_reply(std::unique_ptr<placement> p, place_result result);
     void replay_existing(std::uint64_t order_id, unique_function<void(place_result)> reply);
     void move_at_home(std::uint64_t order_id, move_request req,
                       unique_function<void(order_result)> reply);

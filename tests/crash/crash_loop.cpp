@@ -245,6 +245,8 @@ void crash_loop::order_worker(std::uint32_t cycle, unsigned t) {
         } else if (definite_order_refusal(r)) {
             ledger_.set_placed(i, presence::absent);
             ledger_.count_refused();
+            // A per-buyer-limit refusal is kept in the log (a key_refused record).
+            if (problem_code(r) == "per_buyer_limit") ledger_.count_record();
             ledger_.note("REFUSED order " + key + " " + std::to_string(r.status) + " " +
                          problem_code(r));
         } else {
@@ -398,6 +400,12 @@ void crash_loop::resolve_orders(http_client& c, std::uint32_t cycle, resolution&
         } else if (definite_order_refusal(r)) {
             ledger_.set_placed(i, presence::absent);
             ledger_.count_resolved(false);
+            if (problem_code(r) == "per_buyer_limit") {
+                // Its key_refused record: replayed, it was in the log before the crash;
+                // otherwise it was written just now.
+                ledger_.count_record();
+                if (r.header("idempotent-replayed") != "true") ++res.created_now;
+            }
             ledger_.note("c" + std::to_string(cycle) + " RESOLVED order " + o.key + " absent " +
                          problem_code(r));
         } else {

@@ -169,6 +169,38 @@ TEST_F(order_engine_test, IdempotencyKeyReplaysTheFirstAnswerByteForByte) {
               422);
 }
 
+TEST_F(order_engine_test, LoggedRefusalsSurviveACrashCheapOnesAreDecidedAfresh) {
+    start_with({});
+    http_client c(gw_->port());
+    ASSERT_EQ(put_sku(c, "tee", limited_sku_body(1, 1)).status, 201);
+    place_ok(c, "own", "alice");
+    const double before = metric(c, "flashgate_log_records_total");
+    // per_buyer_limit is logged (key_refused): its answer comes back after a crash.
+    const header_list limited = {{"Idempotency-Key", "over-limit"}, {"X-Request-Id", "r-1"}};
+    http_reply over = c.request("POST", "/v1/orders", order_body("alice", {{"tee", 1}}), limited);
+    ASSERT_EQ(over.json()["code"], "per_buyer_limit") << over.body;
+    // sold_out is the flood of a flash sale: never logged.
+    const header_list sold = {{"Idempotency-Key", "too-late"}, {"X-Request-Id", "r-2"}};
+    http_reply late = c.request("POST", "/v1/orders", order_body("bob", {{"tee", 1}}), sold);
+    ASSERT_EQ(late.json()["code"], "sold_out") << late.body;
+    EXPECT_EQ(metric(c, "flashgate_log_records_total"), before + 1);  // the limit, not the flood
+
+    gw_->kill9();
+    restart();
+    http_client c2(gw_->port());
+    ASSERT_EQ(c2.request("POST", "/v1/skus/tee/stock", R"({"delta":5})", admin).status, 200);
+    http_reply again = c2.request("POST", "/v1/orders", order_body("alice", {{"tee", 1}}), limited);
+    EXPECT_EQ(again.status, 409);
+    EXPECT_EQ(again.body, over.body);
+    EXPECT_EQ(again.header("idempotent-replayed"), "true");
+    EXPECT_EQ(c2.request("POST", "/v1/orders", order_body("alice", {{"tee", 2}}), limited).status,
+              422);
+    // The sold-out key was not kept across the crash: with stock back, the retry is placed.
+    http_reply retry = c2.request("POST", "/v1/orders", order_body("bob", {{"tee", 1}}), sold);
+    EXPECT_EQ(retry.status, 201) << retry.body;
+    EXPECT_EQ(retry.header("idempotent-replayed"), "");
+}
+
 TEST_F(order_engine_test, IdempotencyKeysAreForgottenAfterTheirRetention) {
     start_with({"--idempotency-ttl-seconds", "1"});
     http_client c(gw_->port());
