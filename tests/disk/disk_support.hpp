@@ -1,7 +1,7 @@
 #pragma once
 
 // Shared pieces of the disk-fault tests: order loaders that keep a ledger of every request,
-// a /metrics reader, and the audit that a restarted gateway runs against the ledger.
+// and the audit that a restarted gateway runs against the ledger.
 
 #include <gtest/gtest.h>
 
@@ -42,16 +42,6 @@ inline ledger_entry send_order(http_client& c, const std::string& key, const std
     if (j.is_object() && r.status >= 200 && r.status < 300) e.order_id = j.value("order_id", "");
     if (j.is_object() && r.status >= 400) e.code = j.value("code", "");
     return e;
-}
-
-// Reads one unlabelled sample from /metrics; -1 if the name is missing or /metrics fails.
-inline double metric(http_client& c, const std::string& name) {
-    const http_reply r = c.get("/metrics");
-    if (r.status != 200) return -1;
-    const std::string needle = "\n" + name + " ";
-    const auto at = r.body.find(needle);
-    if (at == std::string::npos) return -1;
-    return std::stod(r.body.substr(at + needle.size()));
 }
 
 // Polls `done` until it is true or `timeout` passes, pausing `every` between looks. True if it

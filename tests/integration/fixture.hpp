@@ -32,6 +32,16 @@ inline std::string sku_body(int stock, long price = 1999, const std::string& cur
         .dump();
 }
 
+// Reads one unlabelled sample from /metrics; -1 if the name is missing or /metrics fails.
+inline double metric(http_client& c, const std::string& name) {
+    const http_reply r = c.get("/metrics");
+    if (r.status != 200) return -1;
+    const std::string needle = "\n" + name + " ";
+    const auto at = r.body.find(needle);
+    if (at == std::string::npos) return -1;
+    return std::stod(r.body.substr(at + needle.size()));
+}
+
 class gateway_test : public ::testing::Test {
  protected:
     void start(unsigned threads = 4) {

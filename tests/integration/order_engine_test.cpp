@@ -95,13 +95,6 @@ class order_engine_test : public gateway_test {
         return r.json().value("order_id", "");
     }
 
-    // One unlabelled sample from /metrics (-1 when missing).
-    double metric(http_client& c, const std::string& name) {
-        const http_reply r = c.get("/metrics");
-        const auto at = r.body.find("\n" + name + " ");
-        return at == std::string::npos ? -1 : std::stod(r.body.substr(at + name.size() + 2));
-    }
-
     void expect_counts(http_client& c, const std::string& id, int available, int held, int sold) {
         nlohmann::json s = sku(c, id);
         EXPECT_EQ(s["available"], available) << s.dump();

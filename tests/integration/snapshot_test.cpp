@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 const std::vector<std::string> snapshot_args = {"--log-segment-bytes", "65536",
                                                 "--snapshot-records", "300"};
 
-std::uint64_t metric(http_client& c, const std::string& name) {
-    const std::string text = c.get("/metrics").body;
-    const std::regex line("(^|\n)" + name + " ([0-9]+)");
-    std::smatch m;
-    return std::regex_search(text, m, line) ? std::stoull(m[2]) : 0;
-}
-
 std::vector<fs::path> files(const fs::path& dir, const std::string& ext) {
     std::vector<fs::path> out;
     if (!fs::exists(dir)) return out;
@@ -120,7 +113,7 @@ TEST_F(snapshot_test, RestartLoadsTheNewestSnapshotAndReplaysOnlyTheRest) {
     place_until_snapshots(3);
     {
         http_client c(gw_->port());
-        EXPECT_GT(metric(c, "flashgate_log_segments_removed_total"), 0u);
+        EXPECT_GT(metric(c, "flashgate_log_segments_removed_total"), 0);
     }
     const auto before = state();
     const auto segments_left = files(dir_.path() / "log", ".seg");
