@@ -105,6 +105,13 @@ bool generate(const args& a, const std::filesystem::path& log_dir) {
     }
     std::mt19937_64 rng(42);
     matching::order o;
+    // A sale that just ended: every order is inside the Idempotency-Key retention, so replay
+    // rebuilds its key as a restart right after a sale must.
+    const std::int64_t first_ms =
+        matching::system_clock().now_ms() - static_cast<std::int64_t>(a.orders);
+    o.client = "storefront";
+    o.client_ip = "203.0.113.7";
+    o.history.assign(1, matching::transition{});
     o.payment_method = "alipay";
     o.buyer_contact = {"Li Lei", "13800000000", "1 Demo Road, Hangzhou"};
     for (std::uint64_t i = 1; i <= a.orders; ++i) {
@@ -117,7 +124,7 @@ bool generate(const args& a, const std::filesystem::path& log_dir) {
             o.items.push_back({sku_name((rng() % a.skus + k) % a.skus), 1, {1999, currency}});
         }
         o.total = {1999 * lines, currency};
-        o.created_at_ms = 1'790'000'000'000 + static_cast<std::int64_t>(i);
+        o.created_at_ms = first_ms + static_cast<std::int64_t>(i);
         o.hold_expires_at_ms = o.created_at_ms + 900'000;
         o.updated_at_ms = o.created_at_ms;
         encode(o, buf);
