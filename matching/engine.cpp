@@ -18,12 +18,6 @@ std::uint64_t fnv1a(std::string_view s) {
     return h;
 }
 
-std::vector<stock_line> lines_of(const order& o) {
-    std::vector<stock_line> lines;
-    for (const order_item& item : o.items) lines.push_back({item.sku_id, item.qty});
-    return lines;
-}
-
 }  // namespace
 
 engine::engine(const engine_options& opts, const clock& clk, journal& log)
@@ -104,30 +98,31 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
 }
 
 bool engine::replay_order(std::span<const std::byte> payload, std::string& error) {
-    order o;
+    // Read in place: the store keeps the payload's bytes, nothing is built from them here.
+    order_placed_view o;
     if (!decode(payload, o)) {
         error = "undecodable order record";
         return false;
     }
     // One lookup per line. An unknown SKU stops start-up, so what was held before it is moot.
-    for (const order_item& item : o.items) {
+    for (const order_placed_view::line& item : o.lines()) {
         if (!shards_[sku_owner(item.sku_id)]->stock_.hold_line(o.buyer_id,
                                                                {item.sku_id, item.qty})) {
-            error = "order " + std::to_string(o.id) + " names unknown SKU " + item.sku_id;
+            error =
+                "order " + std::to_string(o.id) + " names unknown SKU " + std::string(item.sku_id);
             return false;
         }
+    }
+    shard& home = *shards_[order_home(o.id)];
+    if (home.orders_.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, payload) ==
+        nullptr) {
+        error = "order id logged twice";
+        return false;
     }
     max_order_seq_ = std::max(max_order_seq_, o.id >> 8);
     // Keys past their retention are not brought back: the key may be used again.
     if (o.created_at_ms + opts_.key_ttl_ms > clock_.now_ms()) {
-        std::string scoped = scoped_key(o.client, o.idempotency_key);
-        shard& kh = *shards_[key_home(scoped)];
-        auto& slot = *kh.keys_.insert_or_assign(std::move(scoped), shard::key_entry{}).first;
-        slot.second.order_id = o.id;
-        slot.second.created_at_ms = o.created_at_ms;
-        slot.second.digest = o.digest;
-        slot.second.in_flight = false;
-        kh.key_ages_.emplace_back(o.created_at_ms, &slot);
+        keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest).order_id = o.id;
     }
     // Only with rules on is the address parsed at all: replay speed is the common case.
     const bool rules = opts_.risk.any_per_buyer() || opts_.risk.any_per_ip();
@@ -139,11 +134,6 @@ bool engine::replay_order(std::span<const std::byte> payload, std::string& error
         if (opts_.risk.any_per_ip()) {
             shards_[ip_home(*from)]->risk_.record_ip_order(*from, o.created_at_ms);
         }
-    }
-    shard& home = *shards_[order_home(o.id)];
-    if (!home.orders_.emplace(o.id, std::move(o)).second) {
-        error = "order id logged twice";
-        return false;
     }
     return true;
 }
@@ -165,44 +155,56 @@ bool engine::replay_cancel(std::span<const std::byte> payload, std::string& erro
 // checked live before it was logged).
 bool engine::replay_move(const order_moved& e, std::string& error) {
     shard& home = *shards_[order_home(e.order_id)];
-    auto it = home.orders_.find(e.order_id);
-    if (it == home.orders_.end()) {
+    order_store::entry* o = home.orders_.find(e.order_id);
+    if (o == nullptr) {
         error = "move record for unknown order " + std::to_string(e.order_id);
         return false;
     }
-    order& o = it->second;
-    const move_rule rule = rule_for(o.status, e.step.to, e.step.by, e.step.restock);
-    if (!rule.legal || o.history.size() >= limits::order_history_max) {
+    const move_rule rule = rule_for(o->status, e.step.to, e.step.by, e.step.restock);
+    if (!rule.legal || o->history_size() >= limits::order_history_max) {
         error = "move record of order " + std::to_string(e.order_id) + " from " +
-                std::string(to_string(o.status)) + " to " + std::string(to_string(e.step.to)) +
+                std::string(to_string(o->status)) + " to " + std::string(to_string(e.step.to)) +
                 " is not a legal move";
         return false;
     }
-    apply_effect(rule.effect, o);
-    home.apply_step(o, e.step);
+    if (rule.effect != stock_effect::none) {
+        order_placed_view placed;
+        const bool decoded = decode(home.orders_.placement(*o), placed);
+        FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
+        apply_effect(rule.effect, placed);
+    }
+    home.apply_step(*o, e.step);
     return true;
 }
 
-void engine::apply_effect(stock_effect effect, const order& o) {
-    if (effect == stock_effect::none) return;
-    for (const stock_line& line : lines_of(o)) {
-        shards_[sku_owner(line.sku_id)]->stock_.apply_effect(effect, o.buyer_id, {&line, 1});
+void engine::apply_effect(stock_effect effect, const order_placed_view& placed) {
+    for (const order_placed_view::line& item : placed.lines()) {
+        const stock_line line{item.sku_id, item.qty};
+        shards_[sku_owner(line.sku_id)]->stock_.apply_effect(effect, placed.buyer_id, {&line, 1});
     }
 }
 
 void engine::replay_refusal(key_refused e) {
     if (e.at_ms + opts_.key_ttl_ms <= clock_.now_ms()) return;  // past its retention
-    std::string scoped = scoped_key(e.client, e.idempotency_key);
-    shard& kh = *shards_[key_home(scoped)];
-    auto& slot = *kh.keys_.insert_or_assign(std::move(scoped), shard::key_entry{}).first;
-    shard::key_entry& k = slot.second;
-    k.created_at_ms = e.at_ms;
-    k.digest = e.digest;
-    k.in_flight = false;
+    key_entry& k = keep_key(e.client, e.idempotency_key, e.at_ms, e.digest);
     k.refusal = e.refusal;
-    k.refused = std::make_unique<shard::stored_refusal>(shard::stored_refusal{
+    k.refused = std::make_unique<stored_refusal>(stored_refusal{
         .refused_sku = std::move(e.refused_sku), .request_id = std::move(e.request_id)});
-    kh.key_ages_.emplace_back(e.at_ms, &slot);
+}
+
+// A key as a later record states it replaces what an earlier one said (a vacant key reused).
+key_entry& engine::keep_key(std::string_view client, std::string_view key,
+                            std::int64_t created_at_ms, const body_digest& digest) {
+    std::string& scoped = replay_key_;  // reused: no allocation per record
+    scoped.assign(client).push_back('\x1f');
+    scoped.append(key);
+    shard& kh = *shards_[key_home(scoped)];
+    key_entry& k = kh.keys_.get_or_add(scoped, key_table::hash(scoped));
+    const std::uint32_t slot = k.slot;
+    k = key_entry{.created_at_ms = created_at_ms, .digest = digest, .in_flight = false};
+    k.slot = slot;
+    kh.keys_.aged(k, created_at_ms);
+    return k;
 }
 
 bool engine::replay_block(std::span<const std::byte> payload, std::string& error) {
@@ -242,25 +244,25 @@ bool engine::export_records(const record_sink& emit) const {
         encode(block_changed{.kind = block_kind::network, .value = to_string(net)}, buf);
         ok = emit(record_type::block_changed, buf);
     });
+    // Each order as it was logged, then its moves.
     for (const auto& s : shards_) {
-        for (const auto& [id, o] : s->orders_) {
-            if (!ok) return false;
-            encode(o, buf);
-            ok = emit(record_type::order_placed, buf);
-            for (std::size_t i = 1; ok && i < o.history.size(); ++i) {
-                encode(order_moved{.order_id = id, .step = o.history[i]}, buf);
+        s->orders_.for_each([&](const order_store::entry& o) {
+            if (!ok) return;
+            ok = emit(record_type::order_placed, s->orders_.placement(o));
+            for (std::size_t i = 0; ok && i < o.moves.size(); ++i) {
+                encode(order_moved{.order_id = o.id, .step = o.moves[i]}, buf);
                 ok = emit(record_type::order_moved, buf);
             }
-        }
+        });
+        if (!ok) return false;
     }
     // Logged refusals still within their retention (keys of orders come with the orders).
     for (const auto& s : shards_) {
-        for (const auto& [scoped, k] : s->keys_) {
-            if (!ok) return false;
-            if (k.in_flight || !refusal_is_logged(k.refusal) || !k.refused) continue;
+        s->keys_.for_each([&](std::string_view scoped, const key_entry& k) {
+            if (!ok || k.in_flight || !refusal_is_logged(k.refusal) || !k.refused) return;
             const auto sep = scoped.find('\x1f');
-            encode(key_refused{.client = scoped.substr(0, sep),
-                               .idempotency_key = scoped.substr(sep + 1),
+            encode(key_refused{.client = std::string(scoped.substr(0, sep)),
+                               .idempotency_key = std::string(scoped.substr(sep + 1)),
                                .digest = k.digest,
                                .refusal = k.refusal,
                                .refused_sku = k.refused->refused_sku,
@@ -268,7 +270,7 @@ bool engine::export_records(const record_sink& emit) const {
                                .at_ms = k.created_at_ms},
                    buf);
             ok = emit(record_type::key_refused, buf);
-        }
+        });
     }
     return ok;
 }
@@ -279,11 +281,11 @@ bool engine::finish_replay(std::string& error) {
         s->order_seq_ = max_order_seq_;
         // Holds still open get their timers now, once, rather than every order placed in the
         // log getting one during replay.
-        for (const auto& [id, o] : s->orders_) {
+        s->orders_.for_each([&s](const order_store::entry& o) {
             if (o.status == order_status::pending_payment) {
-                s->holds_.schedule(o.hold_expires_at_ms, id);
+                s->holds_.schedule(o.hold_expires_at_ms, o.id);
             }
-        }
+        });
     }
     return true;
 }

@@ -69,13 +69,17 @@ class engine {
     bool replay_move(const order_moved& e, std::string& error);
     bool replay_block(std::span<const std::byte> payload, std::string& error);
     void replay_refusal(key_refused e);
-    void apply_effect(stock_effect effect, const order& o);
+    key_entry& keep_key(std::string_view client, std::string_view key, std::int64_t created_at_ms,
+                        const body_digest& digest);
+    // What a logged move does to the stock of the order's lines, on their owner shards.
+    void apply_effect(stock_effect effect, const order_placed_view& placed);
 
     engine_options opts_;
     const clock& clock_;
     journal& journal_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::uint64_t max_order_seq_ = 0;
+    std::string replay_key_;
 };
 
 template <class R>

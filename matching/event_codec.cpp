@@ -63,6 +63,14 @@ class byte_reader {
         pos_ += n;
         return true;
     }
+    // The bytes stay where they are: `s` is valid as long as the payload is.
+    bool view(std::string_view& s, std::size_t max_len) {
+        std::uint16_t n = 0;
+        if (!u16(n) || n > max_len || in_.size() - pos_ < n) return ok_ = false;
+        s = std::string_view(reinterpret_cast<const char*>(in_.data() + pos_), n);
+        pos_ += n;
+        return true;
+    }
     bool money(matching::money& m) {
         char code[3];
         if (!i64(m.amount_minor) || !raw(code, 3)) return false;
@@ -163,48 +171,75 @@ void encode(const order& o, std::vector<std::byte>& out) {
     w.str(placed.reason());
 }
 
-bool decode(std::span<const std::byte> in, order& o) {
+bool decode(std::span<const std::byte> in, order_placed_view& o) {
     byte_reader r(in, order_payload_version);
     std::uint16_t n = 0;
     r.u64(o.id);
-    r.str(o.idempotency_key, limits::idempotency_key_chars_max);
-    r.str(o.buyer_id, limits::buyer_id_chars_max);
-    r.str(o.payment_method, limits::payment_method_chars_max);
-    r.str(o.buyer_contact.name, limits::contact_name_chars_max);
-    r.str(o.buyer_contact.phone, limits::contact_phone_chars_max);
-    r.str(o.buyer_contact.address, limits::contact_address_chars_max);
+    r.view(o.idempotency_key, limits::idempotency_key_chars_max);
+    r.view(o.buyer_id, limits::buyer_id_chars_max);
+    r.view(o.payment_method, limits::payment_method_chars_max);
+    r.view(o.contact_name, limits::contact_name_chars_max);
+    r.view(o.contact_phone, limits::contact_phone_chars_max);
+    r.view(o.contact_address, limits::contact_address_chars_max);
     r.i64(o.created_at_ms);
     r.i64(o.hold_expires_at_ms);
     r.money(o.total);
     if (!r.u16(n) || n == 0 || n > limits::order_items_max) return false;
-    o.items.resize(n);
-    for (order_item& item : o.items) {
-        r.str(item.sku_id, limits::sku_id_chars_max);
+    o.item_count = n;
+    for (order_placed_view::line& item : std::span(o.items.data(), n)) {
+        r.view(item.sku_id, limits::sku_id_chars_max);
         r.i64(item.qty);
-        r.i64(item.unit_price.amount_minor);
-        item.unit_price.currency = o.total.currency;
+        r.i64(item.unit_price_minor);
         if (!r.ok() || item.qty < 1 || item.qty > limits::item_qty_max) return false;
     }
-    transition placed{.to = order_status::pending_payment, .at_ms = o.created_at_ms};
+    o.client = {};
+    o.digest = {};
+    o.client_ip = {};
+    o.status = order_status::pending_payment;
+    o.reason = {};
     if (r.version() >= 2) {
         std::uint8_t status = 0;
-        r.str(o.client, limits::client_chars_max);
+        r.view(o.client, limits::client_chars_max);
         r.bytes(o.digest.data(), o.digest.size());
-        r.str(o.client_ip, limits::client_ip_chars_max);
+        r.view(o.client_ip, limits::client_ip_chars_max);
         r.u8(status);
-        transition_text text;
-        r.str(text.reason, limits::reason_chars_max);
-        placed.text = text_of(std::move(text));
+        r.view(o.reason, limits::reason_chars_max);
         if (status != static_cast<std::uint8_t>(order_status::pending_payment) &&
             status != static_cast<std::uint8_t>(order_status::risk_review)) {
             return false;
         }
-        placed.to = static_cast<order_status>(status);
+        o.status = static_cast<order_status>(status);
     }
-    o.status = placed.to;
-    o.updated_at_ms = o.created_at_ms;
-    o.history.assign(1, std::move(placed));
     return r.done();
+}
+
+bool decode(std::span<const std::byte> in, order& o) {
+    order_placed_view v;
+    if (!decode(in, v)) return false;
+    o.id = v.id;
+    o.idempotency_key = v.idempotency_key;
+    o.buyer_id = v.buyer_id;
+    o.payment_method = v.payment_method;
+    o.buyer_contact = {std::string(v.contact_name), std::string(v.contact_phone),
+                       std::string(v.contact_address)};
+    o.created_at_ms = o.updated_at_ms = v.created_at_ms;
+    o.hold_expires_at_ms = v.hold_expires_at_ms;
+    o.total = v.total;
+    o.items.resize(v.item_count);
+    for (std::size_t i = 0; i < v.item_count; ++i) {
+        const order_placed_view::line& line = v.items[i];
+        o.items[i] = {
+            std::string(line.sku_id), line.qty, {line.unit_price_minor, v.total.currency}};
+    }
+    o.client = v.client;
+    o.digest = v.digest;
+    o.client_ip = v.client_ip;
+    o.status = v.status;
+    o.history.assign(1, transition{.to = v.status,
+                                   .by = actor::buyer,
+                                   .at_ms = v.created_at_ms,
+                                   .text = text_of({.reason = std::string(v.reason)})});
+    return true;
 }
 
 void encode(const order_cancelled& e, std::vector<std::byte>& out) {

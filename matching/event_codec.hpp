@@ -4,12 +4,15 @@
 // frames and checksums them; this file owns what is inside (byte layout in storage/FORMAT.md,
 // "Payloads"). Little-endian, length-prefixed strings, a version byte first in each payload.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "matching/limits.hpp"
 #include "matching/order.hpp"
 #include "matching/outcome.hpp"
 #include "matching/sku.hpp"
@@ -61,6 +64,35 @@ struct block_changed {
     std::int64_t at_ms = 0;
 };
 
+// An order_placed payload read in place: the strings point into the payload's bytes, so
+// replay can route and count an order without building it. Checked exactly as decode(order).
+struct order_placed_view {
+    struct line {
+        std::string_view sku_id;
+        std::int64_t qty = 0;
+        std::int64_t unit_price_minor = 0;
+    };
+    std::uint64_t id = 0;
+    std::string_view idempotency_key;
+    std::string_view buyer_id;
+    std::string_view payment_method;
+    std::string_view contact_name;
+    std::string_view contact_phone;
+    std::string_view contact_address;
+    std::int64_t created_at_ms = 0;
+    std::int64_t hold_expires_at_ms = 0;
+    money total;
+    std::size_t item_count = 0;
+    std::array<line, limits::order_items_max> items;
+    std::string_view client;
+    body_digest digest{};
+    std::string_view client_ip;
+    order_status status = order_status::pending_payment;  // as placed
+    std::string_view reason;                              // of the placement (a risk rule)
+
+    std::span<const line> lines() const { return {items.data(), item_count}; }
+};
+
 // Encoders append to `out` (cleared first) so a shard can reuse one buffer.
 void encode(const sku_state& s, std::vector<std::byte>& out);
 void encode(const stock_adjusted& e, std::vector<std::byte>& out);
@@ -75,6 +107,7 @@ void encode(const key_refused& e, std::vector<std::byte>& out);
 bool decode(std::span<const std::byte> in, sku_state& out);
 bool decode(std::span<const std::byte> in, stock_adjusted& out);
 bool decode(std::span<const std::byte> in, order& out);
+bool decode(std::span<const std::byte> in, order_placed_view& out);
 bool decode(std::span<const std::byte> in, order_cancelled& out);
 bool decode(std::span<const std::byte> in, order_moved& out);
 bool decode(std::span<const std::byte> in, block_changed& out);

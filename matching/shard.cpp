@@ -26,10 +26,11 @@ struct shard::placement {
     std::string review_rule;  // the rule that sent it to risk_review
     std::vector<part> parts;
     std::size_t parts_waiting = 0;
-    // The key's entry, claimed at the start: elements of an unordered_map keep their address
-    // across rehashing, so the durable step fills it in without hashing the key again.
+    // The key's entry, claimed at the start: entries of the key table do not move, so the
+    // durable step fills it in without hashing the key again.
     key_entry* claimed = nullptr;
     order placed;
+    std::vector<std::byte> record;  // its order_placed payload, kept once durable
     unique_function<void(place_result)> reply;
 };
 
@@ -139,9 +140,10 @@ void shard::place_order(placement_context ctx, order_request req,
 void shard::place_at_home(std::string key, placement_context ctx, order_request req,
                           unique_function<void(place_result)> reply) {
     const std::int64_t now = engine_.time().now_ms();
-    auto slot = keys_.find(key);
-    if (slot != keys_.end() && !slot->second.vacant()) {
-        const key_entry& k = slot->second;
+    const std::uint64_t key_hash = key_table::hash(key);
+    key_entry* slot = keys_.find(key, key_hash);
+    if (slot != nullptr && !slot->vacant()) {
+        const key_entry& k = *slot;
         if (k.in_flight) return reply(place_result{.result = outcome::request_in_progress});
         if (k.digest != ctx.digest) {
             return reply(place_result{.result = outcome::idempotency_mismatch});
@@ -158,12 +160,11 @@ void shard::place_at_home(std::string key, placement_context ctx, order_request 
     if (pending_ >= engine_.options().pending_max) {
         return reply(place_result{.result = outcome::overloaded});
     }
-    if (slot == keys_.end()) slot = keys_.try_emplace(std::move(key)).first;
-    key_entry& claimed = slot->second;
+    key_entry& claimed = slot != nullptr ? *slot : keys_.get_or_add(key, key_hash);
     claimed.in_flight = true;
     claimed.digest = ctx.digest;
     claimed.created_at_ms = now;
-    key_ages_.emplace_back(now, &*slot);
+    keys_.aged(claimed, now);
     ++pending_;
     auto p = std::make_unique<placement>();
     p->claimed = &claimed;
@@ -324,9 +325,9 @@ void shard::commit_placement(std::uint64_t txn) {
                                    .by = actor::buyer,
                                    .at_ms = now,
                                    .text = text_of({.reason = p.review_rule})});
-    encode(o, scratch_);
+    encode(o, p.record);
     append_ticket ticket =
-        engine_.log().append(static_cast<std::uint16_t>(record_type::order_placed), scratch_);
+        engine_.log().append(static_cast<std::uint16_t>(record_type::order_placed), p.record);
     if (ticket.status != append_status::ok) {
         return finish_placement(txn, place_result{.result = refusal_of(ticket.status)});
     }
@@ -340,9 +341,11 @@ void shard::commit_placement(std::uint64_t txn) {
             holds_.schedule(placed.hold_expires_at_ms, placed.id);
         }
         if (done.from) record_for_rules(placed.buyer_id, *done.from, placed.created_at_ms);
-        // One copy: the kept order is moved in, the reply gets a copy of it.
-        auto kept = orders_.emplace(placed.id, std::move(done.placed)).first;
-        finish_placement(txn, place_result{.result = outcome::ok, .placed = kept->second});
+        // The store keeps the record as logged; the reply gets the order itself.
+        orders_.insert(placed.id, placed.status, placed.created_at_ms, placed.hold_expires_at_ms,
+                       done.record);
+        finish_placement(txn,
+                         place_result{.result = outcome::ok, .placed = std::move(done.placed)});
     });
 }
 
@@ -449,9 +452,11 @@ void shard::replay_existing(std::uint64_t order_id, unique_function<void(place_r
     call<order_result>(
         engine_.order_home(order_id),
         [order_id](shard& h, unique_function<void(order_result)> r) {
-            auto it = h.orders_.find(order_id);
-            FG_ASSERT(it != h.orders_.end(), "M11 (an idempotency key names a kept order)");
-            r(order_result{.value = it->second.as_placed()});
+            const order_store::entry* e = h.orders_.find(order_id);
+            FG_ASSERT(e != nullptr, "M11 (an idempotency key names a kept order)");
+            order placed;
+            decode(h.orders_.placement(*e), placed);  // as placed: M13, it decodes
+            r(order_result{.value = std::move(placed)});
         },
         [reply = std::move(reply)](order_result r) mutable {
             reply(place_result{.placed = std::move(r.value), .replayed = true});
@@ -462,10 +467,9 @@ void shard::get_order(std::uint64_t order_id, unique_function<void(order_result)
     call<order_result>(
         engine_.order_home(order_id),
         [order_id](shard& h, unique_function<void(order_result)> reply) {
-            auto it = h.orders_.find(order_id);
-            if (it == h.orders_.end())
-                return reply(order_result{.result = outcome::order_not_found});
-            reply(order_result{.value = it->second});
+            const order_store::entry* e = h.orders_.find(order_id);
+            if (e == nullptr) return reply(order_result{.result = outcome::order_not_found});
+            reply(order_result{.value = h.orders_.materialize(*e)});
         },
         std::move(done));
 }
@@ -485,15 +489,16 @@ void shard::move_order(std::uint64_t order_id, move_request req,
 
 void shard::move_at_home(std::uint64_t order_id, move_request req,
                          unique_function<void(order_result)> reply) {
-    auto it = orders_.find(order_id);
-    if (it == orders_.end()) return reply(order_result{.result = outcome::order_not_found});
-    const order& o = it->second;
+    const order_store::entry* o = orders_.find(order_id);
+    if (o == nullptr) return reply(order_result{.result = outcome::order_not_found});
     if (orders_moving_.contains(order_id)) {
-        return reply(order_result{.result = outcome::request_in_progress, .value = o});
+        return reply(
+            order_result{.result = outcome::request_in_progress, .value = orders_.materialize(*o)});
     }
-    const move_rule rule = rule_for(o.status, req.to, req.by, req.restock);
-    if (!rule.legal || o.history.size() >= limits::order_history_max) {
-        return reply(order_result{.result = outcome::illegal_transition, .value = o});
+    const move_rule rule = rule_for(o->status, req.to, req.by, req.restock);
+    if (!rule.legal || o->history_size() >= limits::order_history_max) {
+        return reply(
+            order_result{.result = outcome::illegal_transition, .value = orders_.materialize(*o)});
     }
     const std::int64_t now = engine_.time().now_ms();
     transition step{.to = req.to,
@@ -503,7 +508,7 @@ void shard::move_at_home(std::uint64_t order_id, move_request req,
                                      .tracking_no = std::move(req.tracking_no),
                                      .reason = std::move(req.reason)}),
                     .restock = req.to == order_status::refunded && req.restock};
-    if (o.status == order_status::risk_review && req.to == order_status::pending_payment) {
+    if (o->status == order_status::risk_review && req.to == order_status::pending_payment) {
         step.hold_expires_at_ms = now + engine_.options().hold_ms;
     }
     log_move(order_id, std::move(step), rule.effect, false, std::move(reply));
@@ -525,9 +530,9 @@ void shard::pay_order(payment_report report, unique_function<void(order_result)>
 // pending order and changes nothing else. A provider_txn_id already in the history is answered
 // with the order as it is: the same callback sent any number of times makes one change.
 void shard::pay_at_home(payment_report report, unique_function<void(order_result)> reply) {
-    auto it = orders_.find(report.order_id);
-    if (it == orders_.end()) return reply(order_result{.result = outcome::order_not_found});
-    const order& o = it->second;
+    const order_store::entry* kept = orders_.find(report.order_id);
+    if (kept == nullptr) return reply(order_result{.result = outcome::order_not_found});
+    const order o = orders_.materialize(*kept);
     if (report.amount != o.total) {
         return reply(order_result{.result = outcome::amount_mismatch, .value = o});
     }
@@ -583,12 +588,13 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
                      unique_function<void(order_result)> reply) {
     auto undo_and_refuse = [this, order_id, taken](outcome why,
                                                    unique_function<void(order_result)> r) {
-        if (!taken) return r(order_result{.result = why, .value = orders_.at(order_id)});
-        const order& taken_by = orders_.at(order_id);
-        effect_lines(stock_effect::unsell, taken_by.buyer_id, taken_by.items,
-                     [this, order_id, why, r = std::move(r)]() mutable {
-                         r(order_result{.result = why, .value = orders_.at(order_id)});
-                     });
+        order now = orders_.materialize(orders_.at(order_id));
+        if (!taken) return r(order_result{.result = why, .value = std::move(now)});
+        effect_lines(
+            stock_effect::unsell, now.buyer_id, now.items,
+            [this, order_id, why, r = std::move(r)]() mutable {
+                r(order_result{.result = why, .value = orders_.materialize(orders_.at(order_id))});
+            });
     };
     if (const outcome refusal = log_refusal(engine_.log()); refusal != outcome::ok) {
         return undo_and_refuse(refusal, std::move(reply));
@@ -611,26 +617,27 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
             --pending_;
             return undo(outcome::log_failed, std::move(reply));
         }
-        order& moved = orders_.at(order_id);
-        apply_step(moved, step);
-        auto answer = [this, order_id, reply = std::move(reply)]() mutable {
+        order_store::entry& kept = orders_.at(order_id);
+        apply_step(kept, step);
+        order moved = orders_.materialize(kept);
+        if (taken || effect == stock_effect::none) {
             --pending_;
-            reply(order_result{.value = orders_.at(order_id)});
-        };
-        if (taken || effect == stock_effect::none) return answer();
-        effect_lines(effect, moved.buyer_id, moved.items, std::move(answer));
+            return reply(order_result{.value = std::move(moved)});
+        }
+        const std::string buyer = moved.buyer_id;
+        const std::vector<order_item> items = moved.items;
+        effect_lines(effect, buyer, items,
+                     [this, moved = std::move(moved), reply = std::move(reply)]() mutable {
+                         --pending_;
+                         reply(order_result{.value = std::move(moved)});
+                     });
     });
 }
 
-void shard::apply_step(order& o, const transition& step) {
-    o.status = step.to;
-    o.updated_at_ms = step.at_ms;
-    if (step.hold_expires_at_ms != 0) {
-        o.hold_expires_at_ms = step.hold_expires_at_ms;
-        holds_.schedule(o.hold_expires_at_ms, o.id);
-    }
+void shard::apply_step(order_store::entry& o, const transition& step) {
+    order_store::apply(o, step);
+    if (step.hold_expires_at_ms != 0) holds_.schedule(o.hold_expires_at_ms, o.id);
     if (step.to == order_status::expired) ++orders_expired_;
-    o.history.push_back(step);
 }
 
 void shard::effect_lines(stock_effect effect, const std::string& buyer_id,
@@ -717,10 +724,10 @@ void shard::expire_due(std::int64_t now) {
     std::vector<std::uint64_t> due;
     holds_.advance(now, [&due](std::uint64_t id) { due.push_back(id); });
     for (std::uint64_t id : due) {
-        auto it = orders_.find(id);
+        const order_store::entry* o = orders_.find(id);
         // No cancel on the wheel: a timer whose order has moved on is simply ignored.
-        if (it == orders_.end() || it->second.status != order_status::pending_payment ||
-            it->second.hold_expires_at_ms > now) {
+        if (o == nullptr || o->status != order_status::pending_payment ||
+            o->hold_expires_at_ms > now) {
             continue;
         }
         if (orders_moving_.contains(id) || log_refusal(engine_.log()) != outcome::ok) {
@@ -737,15 +744,7 @@ void shard::expire_due(std::int64_t now) {
 }
 
 void shard::forget_old_keys(std::int64_t now) {
-    const std::int64_t ttl = engine_.options().key_ttl_ms;
-    while (!key_ages_.empty() && key_ages_.front().first + ttl <= now) {
-        const auto [created, slot] = key_ages_.front();
-        key_ages_.pop_front();
-        // A vacant key claimed again has a newer age entry: only that one forgets it.
-        if (!slot->second.in_flight && slot->second.created_at_ms == created) {
-            keys_.erase(slot->first);
-        }
-    }
+    keys_.forget_up_to(now - engine_.options().key_ttl_ms);
 }
 
 // --- block list -----------------------------------------------------------------------------

@@ -19,7 +19,9 @@
 #include "matching/inventory.hpp"
 #include "matching/ip_address.hpp"
 #include "matching/journal.hpp"
+#include "matching/key_table.hpp"
 #include "matching/order.hpp"
+#include "matching/order_store.hpp"
 #include "matching/outcome.hpp"
 #include "matching/risk.hpp"
 #include "matching/sku.hpp"
@@ -142,9 +144,10 @@ class shard {
     std::size_t idempotency_keys() const { return keys_.size(); }
     std::size_t holds_scheduled() const { return holds_.size(); }
     std::uint64_t orders_expired() const { return orders_expired_; }
+    // Every order this shard is home to, as it is now (each one decoded: not for hot paths).
     template <class Fn>
     void for_each_order(Fn&& fn) const {
-        for (const auto& [id, o] : orders_) fn(o);
+        orders_.for_each([&](const order_store::entry& e) { fn(orders_.materialize(e)); });
     }
     std::size_t pending() const { return pending_; }
     const std::uint64_t* orders_by_outcome() const { return orders_by_outcome_; }
@@ -183,7 +186,7 @@ class shard {
     void expire_due(std::int64_t now);
     void forget_old_keys(std::int64_t now);
     // Applies a logged transition to the order itself (status, history, hold); not the stock.
-    void apply_step(order& o, const transition& step);
+    void apply_step(order_store::entry& o, const transition& step);
     // A block list change to this shard's copy; false if the network does not parse.
     bool apply_block(const block_changed& change);
     void put_sku_at_owner(std::string sku_id, const sku_spec& spec,
@@ -200,35 +203,14 @@ class shard {
     const std::size_t index_;
     inbox inbox_;
     inventory stock_;
-    std::unordered_map<std::uint64_t, order> orders_;  // orders whose home is this shard
+    order_store orders_;                               // orders whose home is this shard
     std::unordered_set<std::uint64_t> orders_moving_;  // a transition is being logged
     timer_wheel holds_;                                // order ids, at their hold_expires_at
     risk_guard risk_;  // the buyers and IP prefixes this shard owns; a copy of the block list
 
-    // An Idempotency-Key's stored answer: the order it created, or the refusal it got. Keys of
-    // orders come back from the log after a restart; refusals are kept in memory only. Small
-    // on purpose (a flash sale remembers every key for a day): a refusal's details are apart.
-    struct stored_refusal {
-        std::string refused_sku;
-        std::string request_id;
-    };
-    struct key_entry {
-        std::uint64_t order_id = 0;  // 0 while in flight, when refused, or when vacant
-        std::int64_t created_at_ms = 0;
-        body_digest digest{};
-        bool in_flight = true;
-        outcome refusal = outcome::ok;  // with order_id == 0 and !in_flight: ok = vacant
-        std::unique_ptr<stored_refusal> refused;
-        // A transient refusal keeps nothing: the entry stays, vacant, until its age comes up,
-        // so that key_ages_ never points at an erased entry.
-        bool vacant() const { return !in_flight && order_id == 0 && refusal == outcome::ok; }
-    };
-    using key_slot = string_map<key_entry>::value_type;
-    string_map<key_entry> keys_;  // "client \x1f key" -> answer
-    // Keys in the order they were created, which is the order they expire in (one retention
-    // for all): forgetting old keys is a pop from the front, not a scan. The map's nodes do not
-    // move, and a node is erased only when its newest age entry comes up.
-    std::deque<std::pair<std::int64_t, key_slot*>> key_ages_;
+    // Idempotency-Keys ("client \x1f key") and their answers. Keys of orders come back from
+    // the log after a restart, as do logged refusals; cheap refusals are kept in memory only.
+    key_table keys_;
 
     struct durable_wait {
         std::uint64_t end_pos;

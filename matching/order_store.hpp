@@ -1,0 +1,92 @@
+#pragma once
+
+// Where a shard keeps the orders it is home to. A sale keeps millions of them and start-up
+// rebuilds them all, so an order is stored the way it was logged: its order_placed payload,
+// byte for byte, in an append-only arena, beside the few fields that change after placement
+// (status, hold, last update, the steps since). The full `order` is decoded only when someone
+// asks for it. Ids are found through one open-addressing table.
+//
+// Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "matching/order.hpp"
+
+namespace fg::matching {
+
+class order_store {
+ public:
+    // What changes after placement, and where the placement is.
+    struct entry {
+        std::uint64_t id = 0;
+        std::int64_t hold_expires_at_ms = 0;
+        std::int64_t updated_at_ms = 0;
+        std::uint64_t placement_at = 0;  // arena chunk << 32 | offset
+        std::uint32_t placement_size = 0;
+        order_status status = order_status::pending_payment;
+        std::vector<transition> moves;  // every logged step after the placement
+
+        std::size_t history_size() const { return 1 + moves.size(); }
+    };
+
+    order_store();
+    ~order_store();
+    order_store(const order_store&) = delete;
+    order_store& operator=(const order_store&) = delete;
+
+    // Keeps an order from its order_placed payload, which the caller has decoded (so it is
+    // known to be well formed). Null, and nothing kept, if the id is already there.
+    entry* insert(std::uint64_t id, order_status status, std::int64_t created_at_ms,
+                  std::int64_t hold_expires_at_ms, std::span<const std::byte> placement);
+
+    entry* find(std::uint64_t id);
+    const entry* find(std::uint64_t id) const;
+    // find() for an id that must be there (a reference held across an asynchronous step).
+    entry& at(std::uint64_t id);
+
+    // The order as it is now: the placement decoded, then every step after it.
+    order materialize(const entry& e) const;
+    // The order_placed payload exactly as it was logged.
+    std::span<const std::byte> placement(const entry& e) const;
+
+    // Applies a logged step to the stored state (not to the stock).
+    static void apply(entry& e, const transition& step);
+
+    std::size_t size() const { return size_; }
+
+    // Every order, in the order they were kept.
+    template <class Fn>
+    void for_each(Fn&& fn) const {
+        for (std::size_t i = 0; i < size_; ++i) fn(slot(i));
+    }
+
+ private:
+    static constexpr std::size_t entries_per_chunk = std::size_t{1} << 12;
+    static constexpr std::size_t arena_chunk_bytes = std::size_t{1} << 20;
+    static constexpr std::uint32_t no_slot = ~std::uint32_t{0};
+
+    struct index_cell {
+        std::uint64_t id = 0;  // 0: empty (no order has id 0)
+        std::uint32_t slot = no_slot;
+    };
+
+    const entry& slot(std::size_t i) const {
+        return entries_[i / entries_per_chunk][i % entries_per_chunk];
+    }
+    entry& slot(std::size_t i) { return entries_[i / entries_per_chunk][i % entries_per_chunk]; }
+    std::size_t cell_of(std::uint64_t id) const;  // where `id` is, or the empty cell it would use
+    void grow_index();
+    std::uint64_t copy_in(std::span<const std::byte> bytes);
+
+    std::vector<std::unique_ptr<entry[]>> entries_;  // chunks: entries never move
+    std::size_t size_ = 0;
+    std::vector<index_cell> index_;  // power-of-two size, linear probing
+    std::vector<std::unique_ptr<std::byte[]>> arena_;
+    std::size_t arena_used_ = arena_chunk_bytes;  // of the newest chunk: none yet
+};
+
+}  // namespace fg::matching

@@ -1,0 +1,153 @@
+#include "matching/key_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace fg::matching {
+namespace {
+
+std::uint64_t seed_from_env(const char* name) {
+    const char* fixed = std::getenv("FG_SEED");
+    const std::uint64_t seed =
+        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
+    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
+    return seed;
+}
+
+key_entry& add(key_table& t, const std::string& k) { return t.get_or_add(k, key_table::hash(k)); }
+key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table::hash(k)); }
+
+// The table against a plain model: keys claimed, answered, re-claimed while vacant and
+// forgotten by age, over many keys that share long prefixes, with the index growing and
+// shrinking through erases. Every step checks every key the model knows and some it does not.
+TEST(KeyTable, MatchesAModelThroughClaimsAnswersAndExpiry) {
+    std::mt19937_64 rng(seed_from_env("KeyTable"));
+    key_table t;
+    struct model_key {
+        std::int64_t created = 0;
+        bool in_flight = true;
+        std::uint64_t order_id = 0;
+        key_entry* address = nullptr;
+    };
+    std::map<std::string, model_key> model;
+    std::deque<std::pair<std::int64_t, std::string>> ages;
+    const std::string prefix = "storefront\x1f" + std::string(40, 'k');
+    std::int64_t now = 1'000;
+    const std::int64_t ttl = 400;
+    for (int step = 0; step < 60'000; ++step) {
+        now += static_cast<std::int64_t>(rng() % 3);
+        const std::string k = prefix + std::to_string(rng() % 20'000);
+        auto m = model.find(k);
+        key_entry* e = find(t, k);
+        ASSERT_EQ(e != nullptr, m != model.end()) << k;
+        if (m == model.end() || e->vacant()) {
+            key_entry& claimed = e != nullptr ? *e : add(t, k);
+            if (m != model.end()) {
+                EXPECT_EQ(&claimed, m->second.address) << "an entry never moves";
+            }
+            claimed.in_flight = true;
+            claimed.created_at_ms = now;
+            t.aged(claimed, now);
+            model[k] = {now, true, 0, &claimed};
+            ages.emplace_back(now, k);
+        } else if (e->in_flight) {
+            EXPECT_EQ(e, m->second.address);
+            // Answered: an order (kept) or a transient refusal (vacant).
+            e->in_flight = false;
+            m->second.in_flight = false;
+            if (rng() % 2) e->order_id = m->second.order_id = 256 + (rng() % 1000) * 256;
+        }
+        if (step % 50 == 0) {
+            t.forget_up_to(now - ttl);
+            while (!ages.empty() && ages.front().first <= now - ttl) {
+                const auto [created, key] = ages.front();
+                ages.pop_front();
+                auto it = model.find(key);
+                if (it != model.end() && !it->second.in_flight && it->second.created == created) {
+                    model.erase(it);
+                }
+            }
+        }
+        if (step % 1000 == 0) {
+            ASSERT_EQ(t.size(), model.size());
+            for (const auto& [key, want] : model) {
+                key_entry* got = find(t, key);
+                ASSERT_NE(got, nullptr) << key;
+                EXPECT_EQ(got, want.address);
+                EXPECT_EQ(got->created_at_ms, want.created);
+                EXPECT_EQ(got->in_flight, want.in_flight);
+                EXPECT_EQ(got->order_id, want.order_id);
+            }
+            std::size_t listed = 0;
+            t.for_each([&](std::string_view key, const key_entry&) {
+                ++listed;
+                EXPECT_TRUE(model.contains(std::string(key)));
+            });
+            EXPECT_EQ(listed, model.size());
+        }
+    }
+}
+
+TEST(KeyTable, AKeyAgedTwiceInOneMillisecondIsForgottenOnce) {
+    key_table t;
+    key_entry& first = add(t,
+                           "a\x1f"
+                           "1");
+    first.in_flight = false;  // a transient refusal: vacant
+    first.created_at_ms = 10;
+    t.aged(first, 10);
+    // Claimed again in the same millisecond, answered with an order.
+    first.created_at_ms = 10;
+    t.aged(first, 10);
+    first.order_id = 512;
+    t.forget_up_to(10);  // both ages come up: the first forgets the key, the second nothing
+    EXPECT_EQ(find(t,
+                   "a\x1f"
+                   "1"),
+              nullptr);
+    EXPECT_EQ(t.size(), 0u);
+    // The freed slot serves the next key, which keeps its own age.
+    key_entry& second = add(t,
+                            "b\x1f"
+                            "2");
+    EXPECT_EQ(&second, &first);
+    second.in_flight = false;
+    second.order_id = 768;
+    second.created_at_ms = 20;
+    t.aged(second, 20);
+    t.forget_up_to(15);
+    ASSERT_NE(find(t,
+                   "b\x1f"
+                   "2"),
+              nullptr);
+    EXPECT_EQ(find(t,
+                   "b\x1f"
+                   "2")
+                  ->order_id,
+              768u);
+    t.forget_up_to(20);
+    EXPECT_EQ(find(t,
+                   "b\x1f"
+                   "2"),
+              nullptr);
+}
+
+TEST(KeyTable, KeysThatDifferOnlyByClientAreDifferentKeys) {
+    key_table t;
+    add(t, "shop-a\x1fsame").order_id = 256;
+    add(t, "shop-b\x1fsame").order_id = 512;
+    EXPECT_EQ(find(t, "shop-a\x1fsame")->order_id, 256u);
+    EXPECT_EQ(find(t, "shop-b\x1fsame")->order_id, 512u);
+    EXPECT_EQ(find(t, "shop-c\x1fsame"), nullptr);
+    EXPECT_EQ(t.size(), 2u);
+}
+
+}  // namespace
+}  // namespace fg::matching

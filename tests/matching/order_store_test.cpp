@@ -1,0 +1,143 @@
+#include "matching/order_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "matching/event_codec.hpp"
+#include "matching/lifecycle.hpp"
+
+namespace fg::matching {
+namespace {
+
+std::uint64_t seed_from_env(const char* name) {
+    const char* fixed = std::getenv("FG_SEED");
+    const std::uint64_t seed =
+        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
+    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
+    return seed;
+}
+
+order make_order(std::uint64_t id, std::mt19937_64& rng) {
+    const auto cny = *currency_code::parse("CNY");
+    order o;
+    o.id = id;
+    o.idempotency_key = "key-" + std::to_string(id);
+    o.client = rng() % 2 ? "storefront" : "public";
+    o.client_ip = rng() % 2 ? "203.0.113." + std::to_string(rng() % 256) : "";
+    o.digest[0] = static_cast<std::uint8_t>(rng());
+    o.buyer_id = "buyer-" + std::to_string(rng() % 1000);
+    o.payment_method = "alipay";
+    // Long addresses now and then, so that placements cross arena chunks at odd offsets.
+    o.buyer_contact = {"Li Lei", "13800000000", std::string(rng() % 500, 'a')};
+    const std::size_t lines = 1 + rng() % 3;
+    for (std::size_t i = 0; i < lines; ++i) {
+        o.items.push_back({"sku-" + std::to_string(i) + "-" + std::to_string(rng() % 50),
+                           static_cast<std::int64_t>(1 + rng() % 5), money{1999, cny}});
+        o.total.amount_minor += o.items.back().qty * 1999;
+    }
+    o.total.currency = cny;
+    o.created_at_ms = o.updated_at_ms = 1'800'000'000'000 + static_cast<std::int64_t>(id);
+    const bool review = rng() % 5 == 0;
+    o.status = review ? order_status::risk_review : order_status::pending_payment;
+    o.hold_expires_at_ms = review ? 0 : o.created_at_ms + 900'000;
+    o.history.assign(1, transition{.to = o.status,
+                                   .at_ms = o.created_at_ms,
+                                   .text = text_of({.reason = review ? "velocity" : ""})});
+    return o;
+}
+
+// Two orders are the same when they encode to the same placement and agree on what changed.
+void expect_same(const order& want, const order& got) {
+    std::vector<std::byte> a, b;
+    encode(want.as_placed(), a);
+    encode(got.as_placed(), b);
+    EXPECT_EQ(a, b) << "order " << want.id;
+    EXPECT_EQ(want.status, got.status);
+    EXPECT_EQ(want.hold_expires_at_ms, got.hold_expires_at_ms);
+    EXPECT_EQ(want.updated_at_ms, got.updated_at_ms);
+    ASSERT_EQ(want.history.size(), got.history.size());
+    for (std::size_t i = 0; i < want.history.size(); ++i) {
+        EXPECT_EQ(want.history[i].to, got.history[i].to);
+        EXPECT_EQ(want.history[i].at_ms, got.history[i].at_ms);
+        EXPECT_EQ(want.history[i].provider_txn_id(), got.history[i].provider_txn_id());
+        EXPECT_EQ(want.history[i].reason(), got.history[i].reason());
+    }
+}
+
+TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
+    std::mt19937_64 rng(seed_from_env("OrderStore"));
+    order_store store;
+    std::map<std::uint64_t, order> model;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::byte> buf;
+    // Enough orders for several index doublings and a dozen arena chunks.
+    for (std::uint64_t seq = 1; seq <= 30'000; ++seq) {
+        const std::uint64_t id = (seq << 8) | (rng() % 4);
+        order o = make_order(id, rng);
+        encode(o, buf);
+        order_store::entry* e =
+            store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+        ASSERT_NE(e, nullptr);
+        const std::span<const std::byte> kept = store.placement(*e);
+        EXPECT_TRUE(std::equal(buf.begin(), buf.end(), kept.begin(), kept.end()));
+        model.emplace(id, std::move(o));
+        ids.push_back(id);
+        // A move of a random earlier order, as the live path and replay apply them.
+        if (seq % 3 == 0) {
+            order& m = model.at(ids[rng() % ids.size()]);
+            const order_status to = m.status == order_status::pending_payment
+                                        ? order_status::paid
+                                        : order_status::cancelled;
+            const transition step{
+                .to = to,
+                .by = actor::payment,
+                .at_ms = m.updated_at_ms + 5,
+                .text = text_of({.provider_txn_id = "txn-" + std::to_string(seq)}),
+                .hold_expires_at_ms = rng() % 4 == 0 ? m.updated_at_ms + 99 : 0};
+            m.status = step.to;
+            m.updated_at_ms = step.at_ms;
+            if (step.hold_expires_at_ms != 0) m.hold_expires_at_ms = step.hold_expires_at_ms;
+            m.history.push_back(step);
+            order_store::apply(store.at(m.id), step);
+        }
+    }
+    EXPECT_EQ(store.size(), model.size());
+    for (const auto& [id, want] : model) {
+        const order_store::entry* e = store.find(id);
+        ASSERT_NE(e, nullptr) << id;
+        EXPECT_EQ(e->history_size(), want.history.size());
+        expect_same(want, store.materialize(*e));
+    }
+    std::size_t seen = 0;
+    store.for_each([&](const order_store::entry& e) {
+        ++seen;
+        EXPECT_TRUE(model.contains(e.id));
+    });
+    EXPECT_EQ(seen, model.size());
+}
+
+TEST(OrderStore, RefusesADuplicateIdAndFindsNothingForUnknownIds) {
+    std::mt19937_64 rng(7);
+    order_store store;
+    std::vector<std::byte> buf;
+    const order o = make_order(0x1200, rng);
+    encode(o, buf);
+    ASSERT_NE(store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf), nullptr);
+    EXPECT_EQ(store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf), nullptr);
+    EXPECT_EQ(store.size(), 1u);
+    EXPECT_EQ(store.find(0), nullptr);
+    EXPECT_EQ(store.find(0x1201), nullptr);
+    EXPECT_EQ(store.find(0x1300), nullptr);
+    EXPECT_NE(store.find(0x1200), nullptr);
+}
+
+}  // namespace
+}  // namespace fg::matching
