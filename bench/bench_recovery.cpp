@@ -179,7 +179,9 @@ double time_to_ready(const std::string& binary, const std::filesystem::path& dat
 int load_only(const std::filesystem::path& path, std::size_t threads) {
     matching::system_clock clock;
     matching::replay_only_journal journal;
-    matching::engine fresh(matching::engine_options{.shard_count = threads}, clock, journal);
+    matching::engine fresh(
+        matching::engine_options{.shard_count = threads, .replay_threads = threads}, clock,
+        journal);
     std::string error;
     const auto t0 = clock_type::now();
     const double c0 = cpu_seconds();
@@ -265,7 +267,8 @@ int main(int argc, char** argv) {
     matching::system_clock clock;
     matching::replay_only_journal journal;
     auto engine = std::make_unique<matching::engine>(
-        matching::engine_options{.shard_count = a.threads}, clock, journal);
+        matching::engine_options{.shard_count = a.threads, .replay_threads = a.threads}, clock,
+        journal);
     t0 = clock_type::now();
     c0 = cpu_seconds();
     std::uint64_t replayed = 0;

@@ -103,6 +103,11 @@ bool load_newest_snapshot(const std::filesystem::path& dir, matching::engine& en
             },
             pos, records, why)) {
             case storage::snapshot_load::ok:
+                // Records still buffered for the replay threads are this snapshot's.
+                if (!engine.flush_replay(why)) {
+                    error = "snapshot " + f.path.filename().string() + ": " + why;
+                    return false;
+                }
                 base = storage::snapshot_file{f.path, pos};
                 std::printf("flashgate: loaded snapshot %s (log position %llu, %llu records)\n",
                             f.path.filename().c_str(), static_cast<unsigned long long>(pos),
@@ -188,11 +193,13 @@ int run(gateway::config& cfg) {
     gateway::log_journal journal;
     // In an optional so that it can go before the server at the end (see below).
     std::optional<matching::engine> shards;
-    matching::engine& engine = shards.emplace(matching::engine_options{.shard_count = cfg.threads,
-                                                                       .hold_ms = cfg.hold_ms,
-                                                                       .key_ttl_ms = cfg.key_ttl_ms,
-                                                                       .risk = cfg.risk},
-                                              clock, journal);
+    matching::engine& engine =
+        shards.emplace(matching::engine_options{.shard_count = cfg.threads,
+                                                .hold_ms = cfg.hold_ms,
+                                                .key_ttl_ms = cfg.key_ttl_ms,
+                                                .risk = cfg.risk,
+                                                .replay_threads = cfg.threads},
+                       clock, journal);
     gateway::server srv(cfg, engine);
     std::uint16_t port = 0;
     try {

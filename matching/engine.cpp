@@ -1,5 +1,8 @@
 #include "matching/engine.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include "matching/assert.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/limits.hpp"
@@ -20,20 +23,53 @@ std::uint64_t fnv1a(std::string_view s) {
 
 }  // namespace
 
+// What one replaying thread writes (see "recovery" below), and its scratch.
+struct engine::replay_part {
+    std::size_t index = 0;
+    std::size_t count = 0;  // 0: one thread writes every shard
+    std::int64_t now_ms = 0;
+    std::string scoped;  // an Idempotency-Key's scoped form, reused: no allocation per record
+    std::uint64_t max_order_seq = 0;
+    struct deferred_effect {
+        const order_store::entry* order;
+        std::size_t home;
+        stock_effect effect;
+    };
+    std::vector<deferred_effect> deferred;  // only with several parts
+    std::string error;
+
+    // Part i of n writes the shards s with s % n == i.
+    bool mine(std::size_t s) const { return count == 0 || s % count == index; }
+};
+
 engine::engine(const engine_options& opts, const clock& clk, journal& log)
     : opts_(opts), clock_(clk), journal_(log) {
     FG_ASSERT(opts.shard_count >= 1 && opts.shard_count <= 256, "M8 (1..256 shards)");
     for (std::size_t i = 0; i < opts.shard_count; ++i) {
         shards_.push_back(std::make_unique<shard>(*this, i));
     }
+    // One replaying thread per shard, up to the threads asked for; one thread needs no parts.
+    const std::size_t parts = std::min(opts.replay_threads, opts.shard_count);
+    for (std::size_t i = 0; parts > 1 && i < parts; ++i) {
+        replay_parts_.push_back(std::make_unique<replay_part>());
+        replay_parts_.back()->index = i;
+        replay_parts_.back()->count = parts;
+    }
 }
+
+engine::~engine() = default;
 
 std::size_t engine::sku_owner(std::string_view sku_id) const {
     return fnv1a(sku_id) % shards_.size();
 }
 
 std::size_t engine::key_home(std::string_view scoped_key) const {
-    return (fnv1a(scoped_key) >> 7) % shards_.size();
+    return key_home_of(key_table::hash(scoped_key));
+}
+
+// The high bits of the key's hash: the key table indexes by the low ones.
+std::size_t engine::key_home_of(std::uint64_t key_hash) const {
+    return (key_hash >> 40) % shards_.size();
 }
 
 std::size_t engine::buyer_home(std::string_view buyer_id) const {
@@ -56,166 +92,259 @@ std::size_t engine::order_home(std::uint64_t order_id) const {
     return (order_id & 0xff) % shards_.size();
 }
 
+// --- recovery --------------------------------------------------------------------------------
+//
+// Each record is applied by "parts": a part writes the state of one shard only (or of every
+// shard, when replay runs on one thread). With several threads, each one reads every record of
+// a batch and applies what its shard owns: the SKU lines an order holds, the order if it is the
+// order's home, its key if it is the key's home, its rule state if it owns the buyer or the
+// address. A move's stock effect needs the order, which only its home has, so the home leaves
+// it on a list that the line owners apply once the whole batch is in. Counts only ever add, and
+// every effect of an order comes after its hold (an earlier batch or the same batch's first
+// phase), so the state is the one a single thread would build.
+
 bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error) {
+    if (replay_parts_.empty()) {
+        replay_part& p = solo_part();
+        p.now_ms = clock_.now_ms();
+        if (apply_record(type, payload, p)) return true;
+        error = std::move(p.error);
+        return false;
+    }
+    batch_.push_back({type, static_cast<std::uint32_t>(payload.size()), batch_bytes_.size()});
+    batch_bytes_.insert(batch_bytes_.end(), payload.begin(), payload.end());
+    if (batch_bytes_.size() < opts_.replay_batch_bytes) return true;
+    return flush_replay(error);
+}
+
+engine::replay_part& engine::solo_part() {
+    if (!solo_) solo_ = std::make_unique<replay_part>();
+    return *solo_;
+}
+
+bool engine::flush_replay(std::string& error) {
+    if (batch_.empty()) return true;
+    const std::int64_t now = clock_.now_ms();
+    std::vector<std::size_t> failed_at(replay_parts_.size(), batch_.size());
+    // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
+    auto run = [&](std::size_t i) {
+        replay_part& p = *replay_parts_[i];
+        p.now_ms = now;
+        for (std::size_t r = 0; r < batch_.size(); ++r) {
+            const buffered_record& rec = batch_[r];
+            if (!apply_record(rec.type, {batch_bytes_.data() + rec.offset, rec.size}, p)) {
+                failed_at[i] = r;
+                return;
+            }
+        }
+    };
+    run_parts(run);
+    const auto first_failed = std::min_element(failed_at.begin(), failed_at.end());
+    if (*first_failed != batch_.size()) {
+        // Counted from 1 over every record this engine replayed, so that it can be found.
+        const std::uint64_t n = batch_first_record_ + *first_failed + 1;
+        error = replay_parts_[first_failed - failed_at.begin()]->error + " (record " +
+                std::to_string(n) + " replayed)";
+        return false;
+    }
+    run_parts([&](std::size_t i) {
+        for (const auto& from : replay_parts_) {
+            for (const replay_part::deferred_effect& d : from->deferred) {
+                order_placed_view placed;
+                const bool decoded = decode(shards_[d.home]->orders_.placement(*d.order), placed);
+                FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
+                apply_effect(d.effect, placed, *replay_parts_[i]);
+            }
+        }
+    });
+    for (auto& p : replay_parts_) p->deferred.clear();
+    batch_first_record_ += batch_.size();
+    batch_.clear();
+    batch_bytes_.clear();
+    return true;
+}
+
+void engine::run_parts(const std::function<void(std::size_t)>& fn) {
+    std::vector<std::thread> helpers;
+    for (std::size_t i = 1; i < replay_parts_.size(); ++i) helpers.emplace_back(fn, i);
+    fn(0);
+    for (std::thread& t : helpers) t.join();
+}
+
+bool engine::apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p) {
     switch (static_cast<record_type>(type)) {
         case record_type::sku_upserted: {
             sku_state s;
             if (!decode(payload, s)) break;
-            shards_[sku_owner(s.id)]->stock_.apply_upsert(s);
+            if (p.mine(sku_owner(s.id))) shards_[sku_owner(s.id)]->stock_.apply_upsert(s);
             return true;
         }
         case record_type::stock_adjusted: {
             stock_adjusted e;
             if (!decode(payload, e)) break;
-            inventory& inv = shards_[sku_owner(e.sku_id)]->stock_;
+            const std::size_t owner = sku_owner(e.sku_id);
+            if (!p.mine(owner)) return true;
+            inventory& inv = shards_[owner]->stock_;
             if (inv.find(e.sku_id) == nullptr) {
-                error = "stock record for unknown SKU " + e.sku_id;
+                p.error = "stock record for unknown SKU " + e.sku_id;
                 return false;
             }
             inv.apply_adjust(e.sku_id, e.delta, e.at_ms);
             return true;
         }
         case record_type::order_placed:
-            return replay_order(payload, error);
-        case record_type::order_cancelled:
-            return replay_cancel(payload, error);
+            return replay_order(payload, p);
+        case record_type::order_cancelled: {
+            order_cancelled e;
+            if (!decode(payload, e)) break;
+            return replay_move(
+                {.order_id = e.order_id,
+                 .step = {.to = order_status::cancelled, .by = actor::buyer, .at_ms = e.at_ms}},
+                p);
+        }
         case record_type::order_moved: {
             order_moved e;
             if (!decode(payload, e)) break;
-            return replay_move(e, error);
+            return replay_move(e, p);
         }
         case record_type::block_changed:
-            return replay_block(payload, error);
+            return replay_block(payload, p);
         case record_type::key_refused: {
             key_refused e;
             if (!decode(payload, e)) break;
-            replay_refusal(std::move(e));
+            replay_refusal(std::move(e), p);
             return true;
         }
     }
-    if (error.empty()) error = "undecodable record of type " + std::to_string(type);
+    if (p.error.empty()) p.error = "undecodable record of type " + std::to_string(type);
     return false;
 }
 
-bool engine::replay_order(std::span<const std::byte> payload, std::string& error) {
+bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
     // Read in place: the store keeps the payload's bytes, nothing is built from them here.
     order_placed_view o;
     if (!decode(payload, o)) {
-        error = "undecodable order record";
+        p.error = "undecodable order record";
         return false;
     }
     // One lookup per line. An unknown SKU stops start-up, so what was held before it is moot.
     for (const order_placed_view::line& item : o.lines()) {
-        if (!shards_[sku_owner(item.sku_id)]->stock_.hold_line(o.buyer_id,
-                                                               {item.sku_id, item.qty})) {
-            error =
+        const std::size_t owner = sku_owner(item.sku_id);
+        if (!p.mine(owner)) continue;
+        if (!shards_[owner]->stock_.hold_line(o.buyer_id, {item.sku_id, item.qty})) {
+            p.error =
                 "order " + std::to_string(o.id) + " names unknown SKU " + std::string(item.sku_id);
             return false;
         }
     }
-    shard& home = *shards_[order_home(o.id)];
-    if (home.orders_.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, payload) ==
-        nullptr) {
-        error = "order id logged twice";
+    p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
+    if (p.mine(order_home(o.id)) &&
+        shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.created_at_ms,
+                                                  o.hold_expires_at_ms, payload) == nullptr) {
+        p.error = "order id logged twice";
         return false;
     }
-    max_order_seq_ = std::max(max_order_seq_, o.id >> 8);
     // Keys past their retention are not brought back: the key may be used again.
-    if (o.created_at_ms + opts_.key_ttl_ms > clock_.now_ms()) {
-        keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest).order_id = o.id;
+    if (o.created_at_ms + opts_.key_ttl_ms > p.now_ms) {
+        if (key_entry* k = keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest, p)) {
+            k->order_id = o.id;
+        }
     }
     // Only with rules on is the address parsed at all: replay speed is the common case.
     const bool rules = opts_.risk.any_per_buyer() || opts_.risk.any_per_ip();
     if (auto from = rules ? parse_ip(o.client_ip) : std::nullopt) {
-        if (opts_.risk.any_per_buyer()) {
+        if (opts_.risk.any_per_buyer() && p.mine(buyer_home(o.buyer_id))) {
             shards_[buyer_home(o.buyer_id)]->risk_.record_buyer_order(o.buyer_id, *from,
                                                                       o.created_at_ms);
         }
-        if (opts_.risk.any_per_ip()) {
+        if (opts_.risk.any_per_ip() && p.mine(ip_home(*from))) {
             shards_[ip_home(*from)]->risk_.record_ip_order(*from, o.created_at_ms);
         }
     }
     return true;
 }
 
-bool engine::replay_cancel(std::span<const std::byte> payload, std::string& error) {
-    order_cancelled e;
-    if (!decode(payload, e)) {
-        error = "undecodable cancel record";
-        return false;
-    }
-    return replay_move(
-        {.order_id = e.order_id,
-         .step = {.to = order_status::cancelled, .by = actor::buyer, .at_ms = e.at_ms}},
-        error);
-}
-
 // A logged move is applied as it was decided: the table must call it legal from the status
 // the log put the order in, and its stock effect is applied without checks (a retake was
 // checked live before it was logged).
-bool engine::replay_move(const order_moved& e, std::string& error) {
-    shard& home = *shards_[order_home(e.order_id)];
+bool engine::replay_move(const order_moved& e, replay_part& p) {
+    const std::size_t home_index = order_home(e.order_id);
+    if (!p.mine(home_index)) return true;
+    shard& home = *shards_[home_index];
     order_store::entry* o = home.orders_.find(e.order_id);
     if (o == nullptr) {
-        error = "move record for unknown order " + std::to_string(e.order_id);
+        p.error = "move record for unknown order " + std::to_string(e.order_id);
         return false;
     }
     const move_rule rule = rule_for(o->status, e.step.to, e.step.by, e.step.restock);
     if (!rule.legal || o->history_size() >= limits::order_history_max) {
-        error = "move record of order " + std::to_string(e.order_id) + " from " +
-                std::string(to_string(o->status)) + " to " + std::string(to_string(e.step.to)) +
-                " is not a legal move";
+        p.error = "move record of order " + std::to_string(e.order_id) + " from " +
+                  std::string(to_string(o->status)) + " to " + std::string(to_string(e.step.to)) +
+                  " is not a legal move";
         return false;
     }
     if (rule.effect != stock_effect::none) {
-        order_placed_view placed;
-        const bool decoded = decode(home.orders_.placement(*o), placed);
-        FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
-        apply_effect(rule.effect, placed);
+        if (p.count != 0) {
+            p.deferred.push_back({o, home_index, rule.effect});
+        } else {
+            order_placed_view placed;
+            const bool decoded = decode(home.orders_.placement(*o), placed);
+            FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
+            apply_effect(rule.effect, placed, p);
+        }
     }
     home.apply_step(*o, e.step);
     return true;
 }
 
-void engine::apply_effect(stock_effect effect, const order_placed_view& placed) {
+void engine::apply_effect(stock_effect effect, const order_placed_view& placed,
+                          const replay_part& p) {
     for (const order_placed_view::line& item : placed.lines()) {
+        const std::size_t owner = sku_owner(item.sku_id);
+        if (!p.mine(owner)) continue;
         const stock_line line{item.sku_id, item.qty};
-        shards_[sku_owner(line.sku_id)]->stock_.apply_effect(effect, placed.buyer_id, {&line, 1});
+        shards_[owner]->stock_.apply_effect(effect, placed.buyer_id, {&line, 1});
     }
 }
 
-void engine::replay_refusal(key_refused e) {
-    if (e.at_ms + opts_.key_ttl_ms <= clock_.now_ms()) return;  // past its retention
-    key_entry& k = keep_key(e.client, e.idempotency_key, e.at_ms, e.digest);
-    k.refusal = e.refusal;
-    k.refused = std::make_unique<stored_refusal>(stored_refusal{
+void engine::replay_refusal(key_refused e, replay_part& p) {
+    if (e.at_ms + opts_.key_ttl_ms <= p.now_ms) return;  // past its retention
+    key_entry* k = keep_key(e.client, e.idempotency_key, e.at_ms, e.digest, p);
+    if (k == nullptr) return;
+    k->refusal = e.refusal;
+    k->refused = std::make_unique<stored_refusal>(stored_refusal{
         .refused_sku = std::move(e.refused_sku), .request_id = std::move(e.request_id)});
 }
 
 // A key as a later record states it replaces what an earlier one said (a vacant key reused).
-key_entry& engine::keep_key(std::string_view client, std::string_view key,
-                            std::int64_t created_at_ms, const body_digest& digest) {
-    std::string& scoped = replay_key_;  // reused: no allocation per record
+// Null when the key's home is not this part's.
+key_entry* engine::keep_key(std::string_view client, std::string_view key,
+                            std::int64_t created_at_ms, const body_digest& digest, replay_part& p) {
+    std::string& scoped = p.scoped;
     scoped.assign(client).push_back('\x1f');
     scoped.append(key);
-    shard& kh = *shards_[key_home(scoped)];
-    key_entry& k = kh.keys_.get_or_add(scoped, key_table::hash(scoped));
+    const std::uint64_t h = key_table::hash(scoped);
+    const std::size_t home = key_home_of(h);
+    if (!p.mine(home)) return nullptr;
+    key_table& keys = shards_[home]->keys_;
+    key_entry& k = keys.get_or_add(scoped, h);
     const std::uint32_t slot = k.slot;
     k = key_entry{.created_at_ms = created_at_ms, .digest = digest, .in_flight = false};
     k.slot = slot;
-    kh.keys_.aged(k, created_at_ms);
-    return k;
+    keys.aged(k, created_at_ms);
+    return &k;
 }
 
-bool engine::replay_block(std::span<const std::byte> payload, std::string& error) {
+// Every shard has its own copy of the block list.
+bool engine::replay_block(std::span<const std::byte> payload, replay_part& p) {
     block_changed e;
     if (!decode(payload, e)) {
-        error = "undecodable block list record";
+        p.error = "undecodable block list record";
         return false;
     }
-    for (auto& s : shards_) {
-        if (!s->apply_block(e)) {
-            error = "block list record with a bad IP network '" + e.value + "'";
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        if (p.mine(i) && !shards_[i]->apply_block(e)) {
+            p.error = "block list record with a bad IP network '" + e.value + "'";
             return false;
         }
     }
@@ -223,6 +352,7 @@ bool engine::replay_block(std::span<const std::byte> payload, std::string& error
 }
 
 bool engine::export_records(const record_sink& emit) const {
+    FG_ASSERT(batch_.empty(), "M14 (a snapshot is taken of applied records only)");
     std::vector<std::byte> buf;
     bool ok = true;
     for (const auto& s : shards_) {
@@ -276,9 +406,12 @@ bool engine::export_records(const record_sink& emit) const {
 }
 
 bool engine::finish_replay(std::string& error) {
+    if (!flush_replay(error)) return false;
+    std::uint64_t max_order_seq = solo_ ? solo_->max_order_seq : 0;
+    for (const auto& p : replay_parts_) max_order_seq = std::max(max_order_seq, p->max_order_seq);
     for (auto& s : shards_) {
         if (!s->stock_.check(error)) return false;
-        s->order_seq_ = max_order_seq_;
+        s->order_seq_ = max_order_seq;
         // Holds still open get their timers now, once, rather than every order placed in the
         // log getting one during replay.
         s->orders_.for_each([&s](const order_store::entry& o) {

@@ -25,12 +25,19 @@ struct engine_options {
     std::size_t pending_max = 16'384;       // per shard: writes in flight before 503 overloaded
     std::int64_t key_ttl_ms = 24ll * 3600 * 1000;  // how long an Idempotency-Key is remembered
     risk_options risk;                             // flash-sale rules; all off by default
+    // Threads that replay the log at start-up, one per shard at most. With more than one,
+    // replay() buffers records and applies them in batches (see flush_replay).
+    std::size_t replay_threads = 1;
+    std::size_t replay_batch_bytes = std::size_t{32} << 20;  // payload bytes per batch
 };
 
 // Thread-safe: the shard map and post() may be used from any thread; each shard is shard-local.
 class engine {
  public:
     engine(const engine_options& opts, const clock& clk, journal& log);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
 
     std::size_t shard_count() const { return shards_.size(); }
     shard& at(std::size_t index) { return *shards_[index]; }
@@ -41,6 +48,7 @@ class engine {
     std::size_t sku_owner(std::string_view sku_id) const;
     // Where a (client, key) pair is checked: the scoped key is "client \x1f key".
     std::size_t key_home(std::string_view scoped_key) const;
+    std::size_t key_home_of(std::uint64_t key_hash) const;  // key_table::hash(scoped_key)
     std::size_t buyer_home(std::string_view buyer_id) const;
     // The owner of an address's per-IP rules (risk.hpp, ip_rule_key).
     std::size_t ip_home(const ip_address& from) const;
@@ -50,9 +58,13 @@ class engine {
     // Hands `t` to shard `target`'s inbox; it runs on that shard's thread.
     void post(std::size_t target, task t) { shards_[target]->mailbox().push(std::move(t)); }
 
-    // Recovery: called for every log record in order, before any shard thread runs.
+    // Recovery: called for every log record in order, before any shard thread runs. With
+    // several replay threads a record may be applied (and refused) only at a later call or at
+    // flush_replay(); the error then names the record.
     bool replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error);
-    // Checks M1/M2 on every SKU and sets where new order ids continue.
+    // Applies every record replay() has buffered.
+    bool flush_replay(std::string& error);
+    // Flushes, checks M1/M2 on every SKU and sets where new order ids continue.
     bool finish_replay(std::string& error);
 
     // The whole state as records which, replayed in order into an empty engine with the same
@@ -64,22 +76,34 @@ class engine {
     bool export_records(const record_sink& emit) const;
 
  private:
-    bool replay_order(std::span<const std::byte> payload, std::string& error);
-    bool replay_cancel(std::span<const std::byte> payload, std::string& error);
-    bool replay_move(const order_moved& e, std::string& error);
-    bool replay_block(std::span<const std::byte> payload, std::string& error);
-    void replay_refusal(key_refused e);
-    key_entry& keep_key(std::string_view client, std::string_view key, std::int64_t created_at_ms,
-                        const body_digest& digest);
-    // What a logged move does to the stock of the order's lines, on their owner shards.
-    void apply_effect(stock_effect effect, const order_placed_view& placed);
+    struct replay_part;  // what one replaying thread writes, and its scratch
+    struct buffered_record {
+        std::uint16_t type;
+        std::uint32_t size;
+        std::size_t offset;  // into batch_bytes_
+    };
+
+    replay_part& solo_part();
+    void run_parts(const std::function<void(std::size_t)>& fn);
+    bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
+    bool replay_order(std::span<const std::byte> payload, replay_part& p);
+    bool replay_move(const order_moved& e, replay_part& p);
+    bool replay_block(std::span<const std::byte> payload, replay_part& p);
+    void replay_refusal(key_refused e, replay_part& p);
+    key_entry* keep_key(std::string_view client, std::string_view key, std::int64_t created_at_ms,
+                        const body_digest& digest, replay_part& p);
+    // What a logged move does to the stock of the order's lines that `p` owns.
+    void apply_effect(stock_effect effect, const order_placed_view& placed, const replay_part& p);
 
     engine_options opts_;
     const clock& clock_;
     journal& journal_;
     std::vector<std::unique_ptr<shard>> shards_;
-    std::uint64_t max_order_seq_ = 0;
-    std::string replay_key_;
+    std::unique_ptr<replay_part> solo_;                       // one replaying thread
+    std::vector<std::unique_ptr<replay_part>> replay_parts_;  // or several
+    std::vector<buffered_record> batch_;
+    std::vector<std::byte> batch_bytes_;
+    std::uint64_t batch_first_record_ = 0;  // records replayed before the batch
 };
 
 template <class R>

@@ -127,20 +127,20 @@ std::uint64_t shard::next_order_id() { return (++order_seq_ << 8) | index_; }
 void shard::place_order(placement_context ctx, order_request req,
                         unique_function<void(place_result)> done) {
     std::string key = engine::scoped_key(ctx.client, ctx.idempotency_key);
-    const std::size_t home = engine_.key_home(key);
+    const std::uint64_t key_hash = key_table::hash(key);
     call<place_result>(
-        home,
-        [key = std::move(key), ctx = std::move(ctx), req = std::move(req)](
+        engine_.key_home_of(key_hash),
+        [key = std::move(key), key_hash, ctx = std::move(ctx), req = std::move(req)](
             shard& h, unique_function<void(place_result)> reply) mutable {
-            h.place_at_home(std::move(key), std::move(ctx), std::move(req), std::move(reply));
+            h.place_at_home(std::move(key), key_hash, std::move(ctx), std::move(req),
+                            std::move(reply));
         },
         std::move(done));
 }
 
-void shard::place_at_home(std::string key, placement_context ctx, order_request req,
-                          unique_function<void(place_result)> reply) {
+void shard::place_at_home(std::string key, std::uint64_t key_hash, placement_context ctx,
+                          order_request req, unique_function<void(place_result)> reply) {
     const std::int64_t now = engine_.time().now_ms();
-    const std::uint64_t key_hash = key_table::hash(key);
     key_entry* slot = keys_.find(key, key_hash);
     if (slot != nullptr && !slot->vacant()) {
         const key_entry& k = *slot;

@@ -157,8 +157,8 @@ class shard {
     struct placement;
     struct part;
 
-    void place_at_home(std::string key, placement_context ctx, order_request req,
-                       unique_function<void(place_result)> reply);
+    void place_at_home(std::string key, std::uint64_t key_hash, placement_context ctx,
+                       order_request req, unique_function<void(place_result)> reply);
     void check_rules(std::uint64_t txn);
     // An accepted order counts toward velocity and known locations at the owners of its
     // buyer and of its IP prefix.
