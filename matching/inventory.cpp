@@ -1,5 +1,6 @@
 #include "matching/inventory.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "matching/assert.hpp"
@@ -8,14 +9,14 @@
 namespace fg::matching {
 
 const sku_state* inventory::find(std::string_view sku_id) const {
-    auto it = skus_.find(sku_id);
-    return it == skus_.end() ? nullptr : &it->second.state;
+    const std::uint32_t ordinal = ordinal_of(sku_id);
+    return ordinal == absent ? nullptr : &sku_at(ordinal);
 }
 
-inventory::entry& inventory::must_find(std::string_view sku_id, const char* invariant) {
-    auto it = skus_.find(sku_id);
-    FG_ASSERT(it != skus_.end(), invariant);
-    return it->second;
+std::uint32_t inventory::must_find(std::string_view sku_id, const char* invariant) const {
+    const std::uint32_t ordinal = ordinal_of(sku_id);
+    FG_ASSERT(ordinal != absent, invariant);
+    return ordinal;
 }
 
 outcome inventory::plan_upsert(std::string_view sku_id, const sku_spec& spec, std::int64_t now_ms,
@@ -43,10 +44,14 @@ outcome inventory::plan_upsert(std::string_view sku_id, const sku_spec& spec, st
 }
 
 void inventory::apply_upsert(const sku_state& next) {
-    auto [it, created] = skus_.try_emplace(next.id);
-    sku_state& s = it->second.state;
-    const std::int64_t held = created ? 0 : s.held;
-    const std::int64_t sold = created ? 0 : s.sold;
+    const std::uint32_t ordinal = sku_ids_.intern(hashed_string(next.id));
+    // Ordinals are dense, so a new SKU lands in the last chunk or opens the next one; a slot
+    // not used before holds a default sku_state, whose held and sold are 0.
+    if (ordinal / skus_per_chunk == sku_chunks_.size())
+        sku_chunks_.push_back(std::make_unique<sku_state[]>(skus_per_chunk));
+    sku_state& s = sku_at(ordinal);
+    const std::int64_t held = s.held;
+    const std::int64_t sold = s.sold;
     s = next;
     s.held = held;
     s.sold = sold;
@@ -61,20 +66,20 @@ outcome inventory::plan_adjust(std::string_view sku_id, std::int64_t delta) cons
 }
 
 void inventory::apply_adjust(std::string_view sku_id, std::int64_t delta, std::int64_t at_ms) {
-    sku_state& s = must_find(sku_id, "M6 (a stock record names a known SKU)").state;
+    sku_state& s = sku_at(must_find(sku_id, "M6 (a stock record names a known SKU)"));
     s.stock += delta;
     s.updated_at_ms = at_ms;
 }
 
-outcome inventory::check_line(const entry& e, std::string_view buyer_id, std::int64_t qty,
+outcome inventory::check_line(std::uint32_t ordinal, std::uint32_t buyer, std::int64_t qty,
                               std::int64_t now_ms) const {
-    const sku_state& s = e.state;
+    const sku_state& s = sku_at(ordinal);
     if (s.status == sku_status::delisted) return outcome::delisted;
     if (s.sale.starts_at_ms != 0 && now_ms < s.sale.starts_at_ms) return outcome::sale_not_open;
     if (s.sale.ends_at_ms != 0 && now_ms >= s.sale.ends_at_ms) return outcome::sale_closed;
     if (s.per_buyer_limit > 0) {
-        auto it = e.bought_by_buyer.find(buyer_id);
-        std::int64_t already = it == e.bought_by_buyer.end() ? 0 : it->second;
+        // A buyer never seen has no count; a known one is told apart by its bytes (interner).
+        const std::int64_t already = buyer == absent ? 0 : bought_.get(count_key(ordinal, buyer));
         if (already + qty > s.per_buyer_limit) return outcome::per_buyer_limit;
     }
     if (s.available() < qty) return outcome::sold_out;
@@ -85,76 +90,79 @@ reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_
                                std::int64_t now_ms) {
     FG_ASSERT(lines.size() <= limits::order_items_max,
               "M5 (an order has at most order_items_max lines)");
-    // One lookup per line: the entries found while checking are the ones priced and held.
-    std::array<entry*, limits::order_items_max> found{};
+    const hashed_string buyer_key(buyer_id);
+    std::uint32_t buyer = buyer_ids_.find(buyer_key);
+    // One lookup per line: the SKUs found while checking are the ones priced and held.
+    std::array<std::uint32_t, limits::order_items_max> found{};
     reservation r;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const stock_line& line = lines[i];
-        auto it = skus_.find(line.sku_id);
-        found[i] = it == skus_.end() ? nullptr : &it->second;
-        outcome o = found[i] == nullptr ? outcome::unknown_sku
-                                        : check_line(*found[i], buyer_id, line.qty, now_ms);
+        found[i] = ordinal_of(line.sku_id);
+        outcome o = found[i] == absent ? outcome::unknown_sku
+                                       : check_line(found[i], buyer, line.qty, now_ms);
         if (o != outcome::ok && (r.result == outcome::ok || o < r.result)) {
             r.result = o;
             r.refused_sku = std::string(line.sku_id);
         }
     }
     if (r.result != outcome::ok) return r;
+    if (buyer == absent) buyer = buyer_ids_.intern(buyer_key);
     r.unit_prices.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        r.unit_prices.push_back(found[i]->state.price);
-        take(*found[i], buyer_id, lines[i].qty);
+        r.unit_prices.push_back(sku_at(found[i]).price);
+        sku_at(found[i]).held += lines[i].qty;
+        count_buyer(found[i], buyer, lines[i].qty);
     }
     return r;
 }
 
-void inventory::take(entry& e, std::string_view buyer_id, std::int64_t qty) {
-    e.state.held += qty;
-    count_buyer(e, buyer_id, qty);
-}
-
 bool inventory::hold_line(std::string_view buyer_id, const stock_line& line) {
-    auto it = skus_.find(line.sku_id);
-    if (it == skus_.end()) return false;
-    take(it->second, buyer_id, line.qty);
+    const std::uint32_t ordinal = ordinal_of(line.sku_id);
+    if (ordinal == absent) return false;
+    sku_at(ordinal).held += line.qty;
+    count_buyer(ordinal, hashed_string(buyer_id), line.qty);
     return true;
 }
 
 void inventory::release(std::string_view buyer_id, std::span<const stock_line> lines) {
+    const std::uint32_t buyer = buyer_ids_.find(hashed_string(buyer_id));
     for (const stock_line& line : lines) {
-        entry& e = must_find(line.sku_id, "M6 (a release names a known SKU)");
-        FG_ASSERT(e.state.held >= line.qty, "M2 (held never goes negative)");
-        e.state.held -= line.qty;
-        auto it = e.bought_by_buyer.find(buyer_id);
-        FG_ASSERT(it != e.bought_by_buyer.end() && it->second >= line.qty,
+        const std::uint32_t ordinal = must_find(line.sku_id, "M6 (a release names a known SKU)");
+        sku_state& s = sku_at(ordinal);
+        FG_ASSERT(s.held >= line.qty, "M2 (held never goes negative)");
+        s.held -= line.qty;
+        std::int64_t* count = buyer == absent ? nullptr : bought_.find(count_key(ordinal, buyer));
+        FG_ASSERT(count != nullptr && *count > 0 && *count >= line.qty,
                   "M4 (per-buyer counts match holds)");
-        it->second -= line.qty;
-        if (it->second == 0) e.bought_by_buyer.erase(it);
+        *count -= line.qty;
     }
 }
 
 void inventory::apply_effect(stock_effect effect, std::string_view buyer_id,
                              std::span<const stock_line> lines) {
     if (effect == stock_effect::release) return release(buyer_id, lines);
+    const hashed_string buyer(buyer_id);
     for (const stock_line& line : lines) {
-        entry& e = must_find(line.sku_id, "M6 (an order move names a known SKU)");
+        const std::uint32_t ordinal =
+            must_find(line.sku_id, "M6 (an order move names a known SKU)");
+        sku_state& s = sku_at(ordinal);
         switch (effect) {
             case stock_effect::sell:
-                FG_ASSERT(e.state.held >= line.qty, "M2 (held never goes negative)");
-                e.state.held -= line.qty;
-                e.state.sold += line.qty;
+                FG_ASSERT(s.held >= line.qty, "M2 (held never goes negative)");
+                s.held -= line.qty;
+                s.sold += line.qty;
                 break;
             case stock_effect::retake:
-                e.state.sold += line.qty;
-                count_buyer(e, buyer_id, line.qty);
+                s.sold += line.qty;
+                count_buyer(ordinal, buyer, line.qty);
                 break;
             case stock_effect::unsell:
-                FG_ASSERT(e.state.sold >= line.qty, "M2 (sold never goes negative)");
-                e.state.sold -= line.qty;
-                count_buyer(e, buyer_id, -line.qty);
+                FG_ASSERT(s.sold >= line.qty, "M2 (sold never goes negative)");
+                s.sold -= line.qty;
+                count_buyer(ordinal, buyer, -line.qty);
                 break;
             case stock_effect::forget:
-                count_buyer(e, buyer_id, -line.qty);
+                count_buyer(ordinal, buyer, -line.qty);
                 break;
             case stock_effect::none:
             case stock_effect::release:
@@ -172,21 +180,24 @@ bool inventory::try_retake(std::string_view buyer_id, std::span<const stock_line
     return true;
 }
 
-void inventory::count_buyer(entry& e, std::string_view buyer_id, std::int64_t delta) {
-    auto it = e.bought_by_buyer.find(buyer_id);
-    if (it == e.bought_by_buyer.end()) {
-        if (delta <= 0) return;  // M4: only counts this buyer's live and paid units
-        it = e.bought_by_buyer.emplace(std::string(buyer_id), 0).first;
+void inventory::count_buyer(std::uint32_t ordinal, std::uint32_t buyer, std::int64_t delta) {
+    if (delta > 0) {
+        bought_.at(count_key(ordinal, buyer)) += delta;
+        return;
     }
-    it->second += delta;
-    if (it->second <= 0) e.bought_by_buyer.erase(it);
+    // M4: a count only ever holds this buyer's live and paid units, so a decrease of a count
+    // that does not exist (or is 0) changes nothing, and a count never goes below 0.
+    if (buyer == absent) return;
+    std::int64_t* count = bought_.find(count_key(ordinal, buyer));
+    if (count == nullptr || *count <= 0) return;
+    *count = std::max<std::int64_t>(*count + delta, 0);
 }
 
 bool inventory::check(std::string& error) const {
-    for (const auto& [id, e] : skus_) {
-        const sku_state& s = e.state;
+    for (std::uint32_t i = 0; i < sku_ids_.size(); ++i) {
+        const sku_state& s = sku_at(i);
         if (s.held < 0 || s.sold < 0 || s.available() < 0) {
-            error = "SKU " + id + " breaks M1/M2: stock=" + std::to_string(s.stock) +
+            error = "SKU " + s.id + " breaks M1/M2: stock=" + std::to_string(s.stock) +
                     " held=" + std::to_string(s.held) + " sold=" + std::to_string(s.sold);
             return false;
         }

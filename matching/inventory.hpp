@@ -5,12 +5,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "matching/detail/count_table.hpp"
+#include "matching/detail/string_interner.hpp"
 #include "matching/lifecycle.hpp"
 #include "matching/order.hpp"
 #include "matching/outcome.hpp"
@@ -74,23 +77,48 @@ class inventory {
 
     template <class Fn>
     void for_each(Fn&& fn) const {
-        for (const auto& [id, e] : skus_) fn(e.state);
+        for (std::uint32_t i = 0; i < sku_ids_.size(); ++i) fn(sku_at(i));
     }
-    std::size_t size() const { return skus_.size(); }
+    std::size_t size() const { return sku_ids_.size(); }
 
  private:
-    struct entry {
-        sku_state state;
-        string_map<std::int64_t> bought_by_buyer;  // held + sold per buyer
-    };
-    outcome check_line(const entry& e, std::string_view buyer_id, std::int64_t qty,
-                       std::int64_t now_ms) const;
-    entry& must_find(std::string_view sku_id, const char* invariant);
-    static void take(entry& e, std::string_view buyer_id, std::int64_t qty);
-    // Look before inserting: try_emplace would build a std::string key for every call.
-    static void count_buyer(entry& e, std::string_view buyer_id, std::int64_t delta);
+    using hashed_string = detail::hashed_string;
+    static constexpr std::uint32_t absent = detail::string_interner::absent;
+    static constexpr std::uint32_t skus_per_chunk = 128;
 
-    string_map<entry> skus_;
+    sku_state& sku_at(std::uint32_t ordinal) {
+        return sku_chunks_[ordinal / skus_per_chunk][ordinal % skus_per_chunk];
+    }
+    const sku_state& sku_at(std::uint32_t ordinal) const {
+        return sku_chunks_[ordinal / skus_per_chunk][ordinal % skus_per_chunk];
+    }
+    // The SKU's ordinal, or `absent`.
+    std::uint32_t ordinal_of(std::string_view sku_id) const {
+        return sku_ids_.find(hashed_string(sku_id));
+    }
+    std::uint32_t must_find(std::string_view sku_id, const char* invariant) const;
+    static std::uint64_t count_key(std::uint32_t ordinal, std::uint32_t buyer) {
+        return (std::uint64_t{ordinal} << 32) | buyer;
+    }
+    outcome check_line(std::uint32_t ordinal, std::uint32_t buyer, std::int64_t qty,
+                       std::int64_t now_ms) const;
+    // Adds `delta` to the buyer's count for the SKU (M4): a count is only ever created by a
+    // positive delta and never goes below 0. `buyer` may be `absent` when `delta` <= 0.
+    void count_buyer(std::uint32_t ordinal, std::uint32_t buyer, std::int64_t delta);
+    // The same, for a buyer not looked up yet.
+    void count_buyer(std::uint32_t ordinal, const hashed_string& buyer, std::int64_t delta) {
+        count_buyer(ordinal, delta > 0 ? buyer_ids_.intern(buyer) : buyer_ids_.find(buyer), delta);
+    }
+
+    // SKUs by ordinal (the order they were created in), in fixed-size chunks so that a
+    // `sku_state*` handed out by find() stays valid for the inventory's lifetime. SKUs are never
+    // removed.
+    std::vector<std::unique_ptr<sku_state[]>> sku_chunks_;
+    detail::string_interner sku_ids_;    // SKU id -> ordinal
+    detail::string_interner buyer_ids_;  // buyer id -> buyer number, for this shard only
+    // (ordinal << 32 | buyer number) -> the buyer's held + sold units of that SKU (M4). A count
+    // of 0 means the same as no count.
+    detail::count_table bought_;
 };
 
 }  // namespace fg::matching
