@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,64 @@ void BM_matching_reserve_uniform_skus(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_matching_reserve_uniform_skus)->Arg(1'000)->Arg(1'000'000);
+
+// Many buyers over a catalogue with a per-buyer limit: each reserve reads and writes the
+// buyer's count for the SKU (the live path of a sale with limits).
+void BM_matching_reserve_many_buyers(benchmark::State& state) {
+    const auto buyers = static_cast<std::size_t>(state.range(0));
+    constexpr std::size_t skus = 1'000;
+    inventory inv;
+    std::vector<std::string> sku_ids;
+    for (std::size_t i = 0; i < skus; ++i) {
+        sku_state s = make_sku("sku-" + std::to_string(i), 1'000'000'000);
+        s.per_buyer_limit = 1'000'000;
+        sku_ids.push_back(s.id);
+        inv.apply_upsert(s);
+    }
+    std::vector<std::string> buyer_ids;
+    for (std::size_t i = 0; i < buyers; ++i) buyer_ids.push_back("buyer-" + std::to_string(i));
+    std::uint64_t x = 88172645463325252ull;
+    for (auto _ : state) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        stock_line line{sku_ids[x % skus], 1};
+        const std::string& buyer = buyer_ids[(x >> 20) % buyers];
+        reservation r = inv.reserve(buyer, {&line, 1}, now);
+        benchmark::DoNotOptimize(r);
+        if ((x & 1) != 0) inv.release(buyer, {&line, 1});  // half stay held: counts accumulate
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_matching_reserve_many_buyers)->Arg(1'000)->Arg(1'000'000);
+
+// Replay's inventory work: hold_line for order lines of buyers drawn from a million ids over
+// 10k SKUs, into a fresh inventory each time (so the per-buyer tables grow as at start-up).
+void BM_matching_inventory_replay_holds(benchmark::State& state) {
+    constexpr std::size_t skus = 10'000;
+    constexpr std::size_t lines = 200'000;
+    std::vector<std::string> sku_ids;
+    for (std::size_t i = 0; i < skus; ++i) sku_ids.push_back("sku-" + std::to_string(i));
+    std::vector<std::string> buyer_ids;
+    std::vector<std::size_t> sku_of_line;
+    std::uint64_t x = 88172645463325252ull;
+    for (std::size_t i = 0; i < lines; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buyer_ids.push_back("buyer-" + std::to_string((x >> 16) % 1'000'000));
+        sku_of_line.push_back(x % skus);
+    }
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto inv = std::make_unique<inventory>();
+        for (const std::string& id : sku_ids) inv->apply_upsert(make_sku(id, 1'000'000'000));
+        state.ResumeTiming();
+        for (std::size_t i = 0; i < lines; ++i) {
+            stock_line line{sku_ids[sku_of_line[i]], 1};
+            benchmark::DoNotOptimize(inv->hold_line(buyer_ids[i], line));
+        }
+        inv.reset();  // freeing the tables is part of the cost
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(lines));
+}
+BENCHMARK(BM_matching_inventory_replay_holds)->Unit(benchmark::kMillisecond);
 
 // A journal that is durable at once, so the benchmark measures the engine alone.
 class instant_journal final : public journal {
