@@ -1,9 +1,10 @@
 #pragma once
 
 // Gives each distinct string a dense number (0, 1, 2, ... in the order first seen), with one flat
-// open-addressing table and the bytes in an append-only arena: no allocation per string, and a
-// lookup costs one hash and usually two cache lines (the slot, then the bytes it points to).
-// A hit is decided by comparing the bytes, never by the hash alone.
+// open-addressing table: no allocation per string. A string of up to 16 bytes is kept inside its
+// 32-byte slot, so looking it up costs one hash and usually one cache line; a longer one is
+// copied into an append-only arena and costs one more. A hit is decided by comparing the bytes,
+// never by the hash alone.
 
 #include <cstdint>
 #include <memory>
@@ -35,23 +36,26 @@ class string_interner {
     std::uint32_t size() const { return count_; }
 
  private:
-    // `record` points into the arena at [u32 length][u32 number][bytes]; null marks a free slot.
+    static constexpr std::size_t inline_chars_max = 16;
     struct slot {
         std::uint64_t hash = 0;
-        const char* record = nullptr;
+        std::uint32_t number = absent;  // `absent` marks a free slot
+        std::uint32_t length = 0;
+        // The bytes when length <= inline_chars_max, else a `const char*` to them in the arena.
+        char text[inline_chars_max];
     };
-    static constexpr std::size_t record_header_bytes = 8;
+    static_assert(sizeof(slot) == 32);
     static constexpr std::size_t chunk_bytes = 64 * 1024;
 
     // The slot holding `s`, or the free slot where it would go.
     std::size_t probe(const hashed_string& s) const;
     static bool holds(const slot& sl, const hashed_string& s);
-    const char* store(std::string_view text, std::uint32_t number);
+    void store(slot& sl, std::string_view text);
     void grow();
 
     std::vector<slot> slots_;  // power-of-two size, linear probing, at most 5/8 full
     std::uint32_t count_ = 0;
-    std::vector<std::unique_ptr<char[]>> chunks_;
+    std::vector<std::unique_ptr<char[]>> chunks_;  // bytes of the strings longer than inline
     char* chunk_free_ = nullptr;
     std::size_t chunk_left_ = 0;
 };
