@@ -22,7 +22,7 @@ std::int64_t& count_table::at(std::uint64_t key) {
 }
 
 void count_table::grow() {
-    std::vector<slot> old = std::move(slots_);
+    auto old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
     for (const slot& sl : old) {
         if (sl.key != no_key) slots_[probe(sl.key)] = sl;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "matching/detail/byte_hash.hpp"
+#include "matching/detail/table_allocator.hpp"
 
 namespace fg::matching::detail {
 
@@ -48,7 +49,7 @@ class count_table {
     }
     void grow();
 
-    std::vector<slot> slots_;
+    std::vector<slot, table_allocator<slot>> slots_;
     std::size_t used_ = 0;
 };
 

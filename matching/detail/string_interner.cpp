@@ -60,7 +60,7 @@ void string_interner::store(slot& sl, std::string_view text) {
 }
 
 void string_interner::grow() {
-    std::vector<slot> old = std::move(slots_);
+    auto old = std::move(slots_);
     slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
     const std::size_t mask = slots_.size() - 1;
     for (const slot& sl : old) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "matching/detail/byte_hash.hpp"
+#include "matching/detail/table_allocator.hpp"
 
 namespace fg::matching::detail {
 
@@ -53,7 +54,8 @@ class string_interner {
     void store(slot& sl, std::string_view text);
     void grow();
 
-    std::vector<slot> slots_;  // power-of-two size, linear probing, at most 5/8 full
+    std::vector<slot, table_allocator<slot>>
+        slots_;  // power-of-two size, linear probing, at most 5/8 full
     std::uint32_t count_ = 0;
     std::vector<std::unique_ptr<char[]>> chunks_;  // bytes of the strings longer than inline
     char* chunk_free_ = nullptr;
