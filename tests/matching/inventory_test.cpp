@@ -184,7 +184,7 @@ TEST(InventoryInterner, EqualHashesWithDifferentBytesGetDifferentNumbers) {
 TEST(InventoryInterner, KeepsNumbersThroughGrowthForEmptyLongAndSimilarStrings) {
     detail::string_interner names;
     std::vector<std::string> all = {"", std::string(100'000, 'x'), std::string(100'000, 'y')};
-    for (int i = 0; i < 20'000; ++i)
+    for (int i = 0; i < 100'000; ++i)
         all.push_back("b" + std::string(i % 70, '0') + "-" + std::to_string(i));
     for (std::size_t i = 0; i < all.size(); ++i)
         ASSERT_EQ(names.intern(detail::hashed_string(all[i])), i) << i;
@@ -193,6 +193,24 @@ TEST(InventoryInterner, KeepsNumbersThroughGrowthForEmptyLongAndSimilarStrings) 
     EXPECT_EQ(names.find(detail::hashed_string("b0-0")), detail::string_interner::absent);
     EXPECT_EQ(names.intern(detail::hashed_string(all[5])), 5u);
     EXPECT_EQ(names.size(), all.size());
+}
+
+TEST(InventoryCounts, KeepsEveryKeyThroughGrowthAndZerosStay) {
+    detail::count_table counts;
+    const std::uint64_t keys = 200'000;  // past 2 MiB of slots (the huge-page allocation)
+    for (std::uint64_t k = 0; k < keys; ++k) counts.at((k % 1'000) << 32 | k) += 1 + k % 7;
+    EXPECT_EQ(counts.size(), keys);
+    for (std::uint64_t k = 0; k < keys; ++k) {
+        ASSERT_EQ(counts.get((k % 1'000) << 32 | k), static_cast<std::int64_t>(1 + k % 7)) << k;
+    }
+    EXPECT_EQ(counts.get(std::uint64_t{1} << 32), 0);
+    EXPECT_EQ(counts.find(std::uint64_t{1} << 32), nullptr);
+    const std::uint64_t five = std::uint64_t{5} << 32 | 5;
+    ASSERT_NE(counts.find(five), nullptr);
+    *counts.find(five) = 0;  // a count at 0 keeps its key
+    EXPECT_EQ(counts.get(five), 0);
+    EXPECT_NE(counts.find(five), nullptr);
+    EXPECT_EQ(counts.size(), keys);
 }
 
 namespace {
