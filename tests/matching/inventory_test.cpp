@@ -550,4 +550,15 @@ TEST(InventoryDeathTest, ReleasingMoreThanHeldAborts) {
     EXPECT_DEATH(inv.release("b", {&l, 1}), "M2");
 }
 
+TEST(InventoryDeathTest, ReleasingAnotherBuyersHoldAborts) {
+    inventory inv;
+    inv.apply_upsert(make_sku("a", 5));
+    stock_line l = line("a", 1);
+    ASSERT_EQ(inv.reserve("b1", {&l, 1}, now).result, outcome::ok);
+    EXPECT_DEATH(inv.release("b2", {&l, 1}), "M4");  // never seen: no count at all
+    ASSERT_EQ(inv.reserve("b3", {&l, 1}, now).result, outcome::ok);
+    inv.release("b3", {&l, 1});
+    EXPECT_DEATH(inv.release("b3", {&l, 1}), "M4");  // seen, but its count is back to 0
+}
+
 }  // namespace fg::matching
