@@ -9,6 +9,7 @@
 // alone and from the snapshot plus the (empty) log after it.
 //
 // usage: fg_bench_recovery [--orders N] [--skus N] [--threads N] [--dir DIR] [--binary PATH]
+//        fg_bench_recovery --replay-log DIR/log [--threads N]   (start-up replay alone)
 // DIR defaults to a fresh directory under /tmp, removed at the end.
 
 #include <stdlib.h>
@@ -44,18 +45,29 @@ double seconds_since(clock_type::time_point t0) {
 // CPU seconds (user + system) this process has used: on a shared 2-core box the wall time of a
 // phase includes waiting for a core, its CPU time does not.
 // One line per phase: records, wall time and rate, and CPU per record.
-void print_phase(const char* name, std::uint64_t records, double wall_s, double cpu_s,
-                 const char* what) {
-    std::printf("%-9s %" PRIu64 " records in %.2f s = %.2f M records/s (%s); CPU %.3f us/record\n",
-                name, records, wall_s, static_cast<double>(records) / wall_s / 1e6, what,
-                cpu_s * 1e6 / static_cast<double>(records));
-}
+// CPU time of this process (every thread), split because the kernel's part is mostly page
+// faults on fresh memory, which cost far more on some virtual machines than on others.
+struct cpu_time {
+    double user = 0;
+    double kernel = 0;
+    cpu_time operator-(const cpu_time& o) const { return {user - o.user, kernel - o.kernel}; }
+};
 
-double cpu_seconds() {
+cpu_time cpu_now() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
     auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return s(u.ru_utime) + s(u.ru_stime);
+    return {s(u.ru_utime), s(u.ru_stime)};
+}
+
+void print_phase(const char* name, std::uint64_t records, double wall_s, cpu_time cpu,
+                 const char* what) {
+    const double n = static_cast<double>(records);
+    std::printf("%-9s %" PRIu64
+                " records in %.2f s = %.2f M records/s (%s); CPU %.3f us/record (user %.3f + "
+                "kernel %.3f)\n",
+                name, records, wall_s, n / wall_s / 1e6, what, (cpu.user + cpu.kernel) * 1e6 / n,
+                cpu.user * 1e6 / n, cpu.kernel * 1e6 / n);
 }
 
 struct args {
@@ -64,7 +76,8 @@ struct args {
     std::size_t threads = 2;
     std::filesystem::path dir;
     std::string binary;
-    std::filesystem::path load;  // set: only load this snapshot (the child process)
+    std::filesystem::path load;        // set: only load this snapshot (the child process)
+    std::filesystem::path replay_log;  // set: only replay this log directory
 };
 
 std::string sku_name(std::uint64_t i) { return "sku-" + std::to_string(i); }
@@ -184,19 +197,48 @@ int load_only(const std::filesystem::path& path, std::size_t threads) {
         journal);
     std::string error;
     const auto t0 = clock_type::now();
-    const double c0 = cpu_seconds();
+    const cpu_time c0 = cpu_now();
     std::uint64_t pos = 0, records = 0;
     if (storage::load_snapshot(
             path,
             [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
                 return fresh.replay(type, payload, error);
             },
-            pos, records, error) != storage::snapshot_load::ok) {
+            pos, records, error) != storage::snapshot_load::ok ||
+        !fresh.finish_replay(error)) {
         std::fprintf(stderr, "load: %s\n", error.c_str());
         return 1;
     }
-    print_phase("load:", records, seconds_since(t0), cpu_seconds() - c0,
+    print_phase("load:", records, seconds_since(t0), cpu_now() - c0,
                 "check + engine, fresh process");
+    return 0;
+}
+
+// --replay-log DIR: replays an existing log into a fresh engine and prints the replay line
+// (for profiling start-up alone).
+int replay_only(const std::filesystem::path& log_dir, std::size_t threads) {
+    matching::system_clock clock;
+    matching::replay_only_journal journal;
+    matching::engine fresh(
+        matching::engine_options{.shard_count = threads, .replay_threads = threads}, clock,
+        journal);
+    std::string error;
+    const auto t0 = clock_type::now();
+    const cpu_time c0 = cpu_now();
+    std::uint64_t replayed = 0;
+    auto log = storage::commit_log::open(
+        {.dir = log_dir},
+        [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
+            ++replayed;
+            return fresh.replay(type, payload, error);
+        },
+        error);
+    if (!log || !fresh.finish_replay(error)) {
+        std::fprintf(stderr, "replay: %s\n", error.c_str());
+        return 1;
+    }
+    print_phase("replay:", replayed, seconds_since(t0), cpu_now() - c0,
+                "open + engine, fresh process");
     return 0;
 }
 
@@ -219,12 +261,15 @@ int main(int argc, char** argv) {
             a.binary = v;
         else if (k == "--load")
             a.load = v;
+        else if (k == "--replay-log")
+            a.replay_log = v;
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 64;
         }
     }
     if (!a.load.empty()) return load_only(a.load, a.threads);
+    if (!a.replay_log.empty()) return replay_only(a.replay_log, a.threads);
     bool own_dir = false;
     if (a.dir.empty()) {
         char tmpl[] = "/tmp/fg_bench_recovery.XXXXXX";
@@ -249,7 +294,7 @@ int main(int argc, char** argv) {
     std::string error;
     // scan: the storage floor, no domain work.
     t0 = clock_type::now();
-    double c0 = cpu_seconds();
+    cpu_time c0 = cpu_now();
     std::uint64_t scanned = 0;
     {
         auto log = storage::commit_log::open(
@@ -261,7 +306,7 @@ int main(int argc, char** argv) {
             error);
         if (!log) return 1;
     }
-    print_phase("scan:", scanned, seconds_since(t0), cpu_seconds() - c0, "read + CRC only");
+    print_phase("scan:", scanned, seconds_since(t0), cpu_now() - c0, "read + CRC only");
 
     // replay: what start-up does.
     matching::system_clock clock;
@@ -270,7 +315,7 @@ int main(int argc, char** argv) {
         matching::engine_options{.shard_count = a.threads, .replay_threads = a.threads}, clock,
         journal);
     t0 = clock_type::now();
-    c0 = cpu_seconds();
+    c0 = cpu_now();
     std::uint64_t replayed = 0;
     {
         auto log = storage::commit_log::open(
@@ -285,7 +330,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    print_phase("replay:", replayed, seconds_since(t0), cpu_seconds() - c0, "open + engine");
+    print_phase("replay:", replayed, seconds_since(t0), cpu_now() - c0, "open + engine");
 
     // snapshot: write the replayed state, load it into a fresh engine.
     std::uint64_t end_pos = 0;

@@ -57,7 +57,9 @@ engine::engine(const engine_options& opts, const clock& clk, journal& log)
     }
 }
 
-engine::~engine() = default;
+engine::~engine() {
+    if (applier_.joinable()) applier_.join();  // a replay abandoned halfway
+}
 
 std::size_t engine::sku_owner(std::string_view sku_id) const {
     return fnv1a(sku_id) % shards_.size();
@@ -111,10 +113,18 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
         error = std::move(p.error);
         return false;
     }
-    batch_.push_back({type, static_cast<std::uint32_t>(payload.size()), batch_bytes_.size()});
-    batch_bytes_.insert(batch_bytes_.end(), payload.begin(), payload.end());
-    if (batch_bytes_.size() < opts_.replay_batch_bytes) return true;
-    return flush_replay(error);
+    filling_.records.push_back(
+        {type, static_cast<std::uint32_t>(payload.size()), filling_.bytes.size()});
+    filling_.bytes.insert(filling_.bytes.end(), payload.begin(), payload.end());
+    if (filling_.bytes.size() < opts_.replay_batch_bytes) return true;
+    // The full batch is applied on other threads while this one reads the next.
+    if (!wait_for_applier(error)) return false;
+    std::swap(filling_, applying_);
+    filling_.records.clear();
+    filling_.bytes.clear();
+    filling_.first_record = applying_.first_record + applying_.records.size();
+    applier_ = std::thread([this] { applied_ = apply_batch(applying_, applier_error_); });
+    return true;
 }
 
 engine::replay_part& engine::solo_part() {
@@ -122,27 +132,43 @@ engine::replay_part& engine::solo_part() {
     return *solo_;
 }
 
+bool engine::wait_for_applier(std::string& error) {
+    if (!applier_.joinable()) return true;
+    applier_.join();
+    if (applied_) return true;
+    error = std::move(applier_error_);
+    return false;
+}
+
 bool engine::flush_replay(std::string& error) {
-    if (batch_.empty()) return true;
+    if (!wait_for_applier(error)) return false;
+    if (filling_.records.empty()) return true;
+    if (!apply_batch(filling_, error)) return false;
+    filling_.first_record += filling_.records.size();
+    filling_.records.clear();
+    filling_.bytes.clear();
+    return true;
+}
+
+bool engine::apply_batch(const replay_batch& batch, std::string& error) {
     const std::int64_t now = clock_.now_ms();
-    std::vector<std::size_t> failed_at(replay_parts_.size(), batch_.size());
+    std::vector<std::size_t> failed_at(replay_parts_.size(), batch.records.size());
     // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
-    auto run = [&](std::size_t i) {
+    run_parts([&](std::size_t i) {
         replay_part& p = *replay_parts_[i];
         p.now_ms = now;
-        for (std::size_t r = 0; r < batch_.size(); ++r) {
-            const buffered_record& rec = batch_[r];
-            if (!apply_record(rec.type, {batch_bytes_.data() + rec.offset, rec.size}, p)) {
+        for (std::size_t r = 0; r < batch.records.size(); ++r) {
+            const buffered_record& rec = batch.records[r];
+            if (!apply_record(rec.type, {batch.bytes.data() + rec.offset, rec.size}, p)) {
                 failed_at[i] = r;
                 return;
             }
         }
-    };
-    run_parts(run);
+    });
     const auto first_failed = std::min_element(failed_at.begin(), failed_at.end());
-    if (*first_failed != batch_.size()) {
+    if (*first_failed != batch.records.size()) {
         // Counted from 1 over every record this engine replayed, so that it can be found.
-        const std::uint64_t n = batch_first_record_ + *first_failed + 1;
+        const std::uint64_t n = batch.first_record + *first_failed + 1;
         error = replay_parts_[first_failed - failed_at.begin()]->error + " (record " +
                 std::to_string(n) + " replayed)";
         return false;
@@ -158,9 +184,6 @@ bool engine::flush_replay(std::string& error) {
         }
     });
     for (auto& p : replay_parts_) p->deferred.clear();
-    batch_first_record_ += batch_.size();
-    batch_.clear();
-    batch_bytes_.clear();
     return true;
 }
 
@@ -352,7 +375,8 @@ bool engine::replay_block(std::span<const std::byte> payload, replay_part& p) {
 }
 
 bool engine::export_records(const record_sink& emit) const {
-    FG_ASSERT(batch_.empty(), "M14 (a snapshot is taken of applied records only)");
+    FG_ASSERT(filling_.records.empty() && !applier_.joinable(),
+              "M14 (a snapshot is taken of applied records only)");
     std::vector<std::byte> buf;
     bool ok = true;
     for (const auto& s : shards_) {

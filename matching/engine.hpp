@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "matching/clock.hpp"
@@ -80,11 +81,18 @@ class engine {
     struct buffered_record {
         std::uint16_t type;
         std::uint32_t size;
-        std::size_t offset;  // into batch_bytes_
+        std::size_t offset;  // into replay_batch::bytes
+    };
+    struct replay_batch {
+        std::vector<buffered_record> records;
+        std::vector<std::byte> bytes;
+        std::uint64_t first_record = 0;  // records replayed before the batch
     };
 
     replay_part& solo_part();
     void run_parts(const std::function<void(std::size_t)>& fn);
+    bool apply_batch(const replay_batch& batch, std::string& error);
+    bool wait_for_applier(std::string& error);
     bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
     bool replay_order(std::span<const std::byte> payload, replay_part& p);
     bool replay_move(const order_moved& e, replay_part& p);
@@ -101,9 +109,11 @@ class engine {
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<replay_part> solo_;                       // one replaying thread
     std::vector<std::unique_ptr<replay_part>> replay_parts_;  // or several
-    std::vector<buffered_record> batch_;
-    std::vector<std::byte> batch_bytes_;
-    std::uint64_t batch_first_record_ = 0;  // records replayed before the batch
+    replay_batch filling_;                                    // replay() appends here
+    replay_batch applying_;  // the applier applies this one meanwhile
+    std::thread applier_;
+    bool applied_ = true;  // the applier's result, read after join
+    std::string applier_error_;
 };
 
 template <class R>
