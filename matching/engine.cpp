@@ -403,8 +403,8 @@ bool engine::export_records(const record_sink& emit) const {
         s->orders_.for_each([&](const order_store::entry& o) {
             if (!ok) return;
             ok = emit(record_type::order_placed, s->orders_.placement(o));
-            for (std::size_t i = 0; ok && i < o.moves.size(); ++i) {
-                encode(order_moved{.order_id = o.id, .step = o.moves[i]}, buf);
+            for (std::size_t i = 0; ok && i < o.moves().size(); ++i) {
+                encode(order_moved{.order_id = o.id, .step = o.moves()[i]}, buf);
                 ok = emit(record_type::order_moved, buf);
             }
         });

@@ -1,5 +1,6 @@
 #include "matching/key_table.hpp"
 
+#include <cstring>
 #include <functional>
 
 #include "matching/assert.hpp"
@@ -10,6 +11,22 @@ namespace {
 constexpr std::size_t initial_cells = 1024;
 
 }  // namespace
+
+void key_table::key_bytes::assign(std::string_view s) {
+    size_ = static_cast<std::uint16_t>(s.size());
+    if (s.size() <= inline_max) {
+        heap_.reset();
+        std::memcpy(inline_, s.data(), s.size());
+        return;
+    }
+    heap_ = std::make_unique_for_overwrite<char[]>(s.size());
+    std::memcpy(heap_.get(), s.data(), s.size());
+}
+
+void key_table::key_bytes::clear() {
+    heap_.reset();
+    size_ = 0;
+}
 
 key_table::key_table() : index_(initial_cells) {}
 key_table::~key_table() = default;
@@ -22,7 +39,7 @@ std::size_t key_table::cell_of(std::string_view scoped_key, std::uint64_t h) con
     const std::size_t mask = index_.size() - 1;
     std::size_t i = h & mask;
     while (index_[i].slot != empty &&
-           (index_[i].hash != h || slot_at(index_[i].slot).scoped != scoped_key)) {
+           (index_[i].hash != h || slot_at(index_[i].slot).scoped.view() != scoped_key)) {
         i = (i + 1) & mask;
     }
     return i;
@@ -109,7 +126,7 @@ void key_table::erase(std::uint32_t i) {
     s.live = false;
     ++s.generation;
     s.value = key_entry{};
-    std::string().swap(s.scoped);
+    s.scoped.clear();
     free_.push_back(i);
     --size_;
 }

@@ -31,11 +31,11 @@ struct stored_refusal {
 struct key_entry {
     std::uint64_t order_id = 0;  // 0 while in flight, when refused, or when vacant
     std::int64_t created_at_ms = 0;
+    std::unique_ptr<stored_refusal> refused;
     body_digest digest{};
+    std::uint32_t slot = 0;  // where key_table keeps it (set by the table)
     bool in_flight = true;
     outcome refusal = outcome::ok;  // with order_id == 0 and !in_flight: ok = vacant
-    std::unique_ptr<stored_refusal> refused;
-    std::uint32_t slot = 0;  // where key_table keeps it (set by the table)
     // A transient refusal keeps nothing: the entry stays, vacant, until its age comes up.
     bool vacant() const { return !in_flight && order_id == 0 && refusal == outcome::ok; }
 };
@@ -67,14 +67,28 @@ class key_table {
     void for_each(Fn&& fn) const {
         for (std::size_t i = 0; i < used_; ++i) {
             const slot& s = slot_at(i);
-            if (s.live) fn(std::string_view(s.scoped), s.value);
+            if (s.live) fn(s.scoped.view(), s.value);
         }
     }
 
  private:
+    // A key's bytes: inside the slot when they fit (the usual "client \x1f uuid"), else on the
+    // heap. No allocation per key in a sale.
+    class key_bytes {
+     public:
+        void assign(std::string_view s);
+        void clear();
+        std::string_view view() const { return {heap_ ? heap_.get() : inline_, size_}; }
+
+     private:
+        static constexpr std::size_t inline_max = 48;
+        char inline_[inline_max];
+        std::unique_ptr<char[]> heap_;
+        std::uint16_t size_ = 0;
+    };
     struct slot {
         key_entry value;
-        std::string scoped;
+        key_bytes scoped;
         std::uint64_t hash = 0;
         std::uint32_t generation = 0;  // counts reuses, so a stale age never forgets a new key
         bool live = false;

@@ -104,7 +104,7 @@ order order_store::materialize(const entry& e) const {
     o.status = e.status;
     o.hold_expires_at_ms = e.hold_expires_at_ms;
     o.updated_at_ms = e.updated_at_ms;
-    o.history.insert(o.history.end(), e.moves.begin(), e.moves.end());
+    o.history.insert(o.history.end(), e.moves().begin(), e.moves().end());
     return o;
 }
 
@@ -112,7 +112,8 @@ void order_store::apply(entry& e, const transition& step) {
     e.status = step.to;
     e.updated_at_ms = step.at_ms;
     if (step.hold_expires_at_ms != 0) e.hold_expires_at_ms = step.hold_expires_at_ms;
-    e.moves.push_back(step);
+    if (!e.later) e.later = std::make_unique<std::vector<transition>>();
+    e.later->push_back(step);
 }
 
 }  // namespace fg::matching

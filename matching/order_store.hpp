@@ -28,10 +28,17 @@ class order_store {
         std::uint64_t placement_at = 0;  // arena chunk << 32 | offset
         std::uint32_t placement_size = 0;
         order_status status = order_status::pending_payment;
-        std::vector<transition> moves;  // every logged step after the placement
+        // Every logged step after the placement; most orders of a sale have none, so the list
+        // is out of line and an entry stays at 48 bytes.
+        std::unique_ptr<std::vector<transition>> later;
 
-        std::size_t history_size() const { return 1 + moves.size(); }
+        std::span<const transition> moves() const {
+            return later ? std::span<const transition>(*later) : std::span<const transition>();
+        }
+        std::size_t history_size() const { return 1 + moves().size(); }
     };
+
+    static_assert(sizeof(entry) == 48);
 
     order_store();
     ~order_store();
