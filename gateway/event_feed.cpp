@@ -170,11 +170,12 @@ void event_view::seed_sku(const matching::sku_state& s) {
     v.alarm = stock_alarm::quiet(v.available(), v.threshold);
 }
 
-void event_view::seed_order(const matching::order& o) {
-    order_view& v = orders_[o.id];
-    v.status = o.status;
+void event_view::seed_order(matching::order_status now, const matching::order_placed_view& placed) {
+    order_view& v = orders_[placed.id];
+    v.status = now;
     v.lines.clear();
-    for (const matching::order_item& item : o.items) v.lines.emplace_back(item.sku_id, item.qty);
+    v.lines.reserve(placed.item_count);
+    for (const auto& line : placed.lines()) v.lines.emplace_back(line.sku_id, line.qty);
 }
 
 std::size_t event_view::check(const std::string& sku_id, sku_view& s, std::int64_t at_ms,
@@ -544,7 +545,10 @@ void seed_from_engine(event_feed& feed, matching::engine& engine) {
     for (std::size_t i = 0; i < engine.shard_count(); ++i) {
         const matching::shard& sh = engine.at(i);
         sh.stock().for_each([&view](const matching::sku_state& s) { view.seed_sku(s); });
-        sh.for_each_order([&view](const matching::order& o) { view.seed_order(o); });
+        sh.for_each_placed(
+            [&view](matching::order_status now, const matching::order_placed_view& placed) {
+                view.seed_order(now, placed);
+            });
     }
 }
 

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "matching/event_codec.hpp"
 #include "matching/inventory.hpp"
 #include "matching/order.hpp"
 
@@ -71,7 +72,8 @@ struct stock_alarm {
 class event_view {
  public:
     void seed_sku(const matching::sku_state& s);
-    void seed_order(const matching::order& o);
+    // An order from its status now and its placement read in place.
+    void seed_order(matching::order_status now, const matching::order_placed_view& placed);
 
     // Applies one record; appends the SSE text of its events to `out` and returns how many.
     std::size_t apply(std::uint64_t lsn, std::uint16_t type, std::span<const std::byte> payload,

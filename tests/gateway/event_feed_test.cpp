@@ -251,8 +251,10 @@ TEST(EventView, SeededStateIsTheStartingPoint) {
     matching::sku_state s = sku("cap", 5, 2);
     s.held = 2;  // available 3
     view.seed_sku(s);
-    matching::order o = order_of(0x105, "cap", 2);
-    view.seed_order(o);
+    const std::vector<std::byte> placed_bytes = bytes_of(order_of(0x105, "cap", 2));
+    matching::order_placed_view placed;
+    ASSERT_TRUE(matching::decode(placed_bytes, placed));
+    view.seed_order(matching::order_status::pending_payment, placed);
     std::string out;
     // The seeded order is cancelled by an old-style record: 3 -> 5, no event but the order's.
     view.apply(100, u16(record_type::order_cancelled),
