@@ -10,16 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "test_seed.hpp"
+
 namespace fg::matching {
 namespace {
 
-std::uint64_t seed_from_env(const char* name) {
-    const char* fixed = std::getenv("FG_SEED");
-    const std::uint64_t seed =
-        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
-    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
-    return seed;
-}
+using testing::seed_from_env;
 
 key_entry& add(key_table& t, const std::string& k) { return t.get_or_add(k, key_table::hash(k)); }
 key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table::hash(k)); }

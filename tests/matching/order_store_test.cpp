@@ -13,17 +13,12 @@
 
 #include "matching/event_codec.hpp"
 #include "matching/lifecycle.hpp"
+#include "test_seed.hpp"
 
 namespace fg::matching {
 namespace {
 
-std::uint64_t seed_from_env(const char* name) {
-    const char* fixed = std::getenv("FG_SEED");
-    const std::uint64_t seed =
-        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
-    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
-    return seed;
-}
+using testing::seed_from_env;
 
 order make_order(std::uint64_t id, std::mt19937_64& rng) {
     const auto cny = *currency_code::parse("CNY");

@@ -16,6 +16,7 @@
 #include "matching/engine.hpp"
 #include "matching/lifecycle.hpp"
 #include "memory_journal.hpp"
+#include "test_seed.hpp"
 
 namespace fg::matching {
 namespace {
@@ -23,13 +24,7 @@ namespace {
 using testing::manual_clock;
 using testing::memory_journal;
 
-std::uint64_t seed_from_env(const char* name) {
-    const char* fixed = std::getenv("FG_SEED");
-    const std::uint64_t seed =
-        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
-    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
-    return seed;
-}
+using testing::seed_from_env;
 
 struct logged {
     record_type type;

@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "test_seed.hpp"
+
 namespace fg::matching {
 namespace {
 
@@ -16,13 +18,7 @@ constexpr std::int64_t start_ms = 1'800'000'000'000;  // 2027
 constexpr std::int64_t hour_ms = 3'600'000;
 constexpr std::int64_t year_ms = 365 * 24 * hour_ms;
 
-std::uint64_t seed_from_env(const char* name) {
-    const char* fixed = std::getenv("FG_SEED");
-    const std::uint64_t seed =
-        fixed != nullptr ? std::strtoull(fixed, nullptr, 10) : std::random_device{}();
-    std::printf("%s seed: FG_SEED=%llu\n", name, static_cast<unsigned long long>(seed));
-    return seed;
-}
+using testing::seed_from_env;
 
 std::vector<std::uint64_t> advance_collect(timer_wheel& w, std::int64_t now_ms) {
     std::vector<std::uint64_t> fired;
