@@ -171,11 +171,33 @@ void event_view::seed_sku(const matching::sku_state& s) {
 }
 
 void event_view::seed_order(matching::order_status now, const matching::order_placed_view& placed) {
-    order_view& v = orders_[placed.id];
-    v.status = now;
-    v.lines.clear();
-    v.lines.reserve(placed.item_count);
-    for (const auto& line : placed.lines()) v.lines.emplace_back(line.sku_id, line.qty);
+    order_view& v = add_order(placed.id, now);
+    for (const auto& line : placed.lines()) add_line(v, line.sku_id, line.qty);
+}
+
+event_view::order_view* event_view::find_order(std::uint64_t id) {
+    const std::int64_t* pos = order_index_.find(id);
+    return pos == nullptr || *pos == 0 ? nullptr : &orders_[static_cast<std::size_t>(*pos - 1)];
+}
+
+event_view::order_view& event_view::add_order(std::uint64_t id, matching::order_status status) {
+    std::int64_t& pos = order_index_.at(id);
+    if (pos == 0) {
+        orders_.emplace_back();
+        pos = static_cast<std::int64_t>(orders_.size());
+    }
+    order_view& o = orders_[static_cast<std::size_t>(pos - 1)];
+    o.status = status;
+    o.first_line = static_cast<std::uint32_t>(lines_.size());
+    o.line_count = 0;
+    return o;
+}
+
+event_view::line_view& event_view::add_line(order_view& o, std::string_view sku_id,
+                                            std::int64_t qty) {
+    auto it = skus_.find(sku_id);
+    ++o.line_count;
+    return lines_.emplace_back(line_view{it == skus_.end() ? nullptr : &*it, qty});
 }
 
 std::size_t event_view::check(const std::string& sku_id, sku_view& s, std::int64_t at_ms,
@@ -192,10 +214,11 @@ std::size_t event_view::move(order_view& o, order_status to, stock_effect effect
     o.status = to;
     if (effect == stock_effect::none || effect == stock_effect::forget) return 0;
     std::size_t n = 0;
-    for (const auto& [sku_id, qty] : o.lines) {
-        auto it = skus_.find(sku_id);
-        if (it == skus_.end()) continue;
-        sku_view& s = it->second;
+    for (std::uint32_t i = 0; i < o.line_count; ++i) {
+        const line_view& line = lines_[o.first_line + i];
+        if (line.sku == nullptr) continue;
+        const std::int64_t qty = line.qty;
+        sku_view& s = line.sku->second;
         switch (effect) {
             case stock_effect::sell:
                 s.held -= qty;
@@ -214,7 +237,7 @@ std::size_t event_view::move(order_view& o, order_status to, stock_effect effect
             case stock_effect::forget:
                 break;
         }
-        n += check(it->first, s, at_ms, out);
+        n += check(line.sku->first, s, at_ms, out);
     }
     return n;
 }
@@ -249,16 +272,13 @@ std::size_t event_view::apply(std::uint64_t lsn, std::uint16_t type,
             if (!matching::decode(payload, o)) return 0;
             append_placed(lsn, o, out);
             std::size_t n = 1;
-            order_view& v = orders_[o.id];
-            v.status = o.history.empty() ? o.status : o.history.front().to;
-            v.lines.clear();
+            order_view& v = add_order(o.id, o.history.empty() ? o.status : o.history.front().to);
             // Placement holds every line, whatever its first status (pending or in review).
             for (const matching::order_item& item : o.items) {
-                v.lines.emplace_back(item.sku_id, item.qty);
-                auto it = skus_.find(item.sku_id);
-                if (it == skus_.end()) continue;
-                it->second.held += item.qty;
-                n += check(it->first, it->second, o.created_at_ms, out);
+                const line_view& line = add_line(v, item.sku_id, item.qty);
+                if (line.sku == nullptr) continue;
+                line.sku->second.held += item.qty;
+                n += check(line.sku->first, line.sku->second, o.created_at_ms, out);
             }
             return n;
         }
@@ -266,20 +286,19 @@ std::size_t event_view::apply(std::uint64_t lsn, std::uint16_t type,
             matching::order_cancelled e;
             if (!matching::decode(payload, e)) return 0;
             append_order_event(lsn, type, payload, out);
-            auto it = orders_.find(e.order_id);
-            if (it == orders_.end()) return 1;
-            return 1 +
-                   move(it->second, order_status::cancelled, stock_effect::release, e.at_ms, out);
+            order_view* o = find_order(e.order_id);
+            if (o == nullptr) return 1;
+            return 1 + move(*o, order_status::cancelled, stock_effect::release, e.at_ms, out);
         }
         case record_type::order_moved: {
             matching::order_moved e;
             if (!matching::decode(payload, e)) return 0;
             append_order_event(lsn, type, payload, out);
-            auto it = orders_.find(e.order_id);
-            if (it == orders_.end()) return 1;
+            order_view* o = find_order(e.order_id);
+            if (o == nullptr) return 1;
             const matching::move_rule rule =
-                matching::rule_for(it->second.status, e.step.to, e.step.by, e.step.restock);
-            return 1 + move(it->second, e.step.to, rule.legal ? rule.effect : stock_effect::none,
+                matching::rule_for(o->status, e.step.to, e.step.by, e.step.restock);
+            return 1 + move(*o, e.step.to, rule.legal ? rule.effect : stock_effect::none,
                             e.step.at_ms, out);
         }
         case record_type::block_changed:
@@ -542,9 +561,12 @@ bool event_feed::advance(catch_up& c) {
 
 void seed_from_engine(event_feed& feed, matching::engine& engine) {
     event_view& view = feed.view();
+    // Every SKU first: an order's lines point at the SKUs they name, on any shard.
+    for (std::size_t i = 0; i < engine.shard_count(); ++i) {
+        engine.at(i).stock().for_each([&view](const matching::sku_state& s) { view.seed_sku(s); });
+    }
     for (std::size_t i = 0; i < engine.shard_count(); ++i) {
         const matching::shard& sh = engine.at(i);
-        sh.stock().for_each([&view](const matching::sku_state& s) { view.seed_sku(s); });
         sh.for_each_placed(
             [&view](matching::order_status now, const matching::order_placed_view& placed) {
                 view.seed_order(now, placed);

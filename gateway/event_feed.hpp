@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "matching/detail/count_table.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/inventory.hpp"
 #include "matching/order.hpp"
@@ -88,16 +89,30 @@ class event_view {
         stock_alarm alarm;
         std::int64_t available() const { return stock - held - sold; }
     };
+    using sku_entry = matching::string_map<sku_view>::value_type;  // stable: the map is node-based
+    // An order is small and flat, because the view holds every order the engine does: its
+    // status and where its lines are in lines_.
     struct order_view {
         matching::order_status status = matching::order_status::pending_payment;
-        std::vector<std::pair<std::string, std::int64_t>> lines;
+        std::uint32_t first_line = 0;
+        std::uint32_t line_count = 0;
+    };
+    struct line_view {
+        sku_entry* sku;  // null: a SKU the view never saw (then it has no stock events)
+        std::int64_t qty;
     };
     std::size_t check(const std::string& sku_id, sku_view& s, std::int64_t at_ms, std::string& out);
     std::size_t move(order_view& o, matching::order_status to, matching::stock_effect effect,
                      std::int64_t at_ms, std::string& out);
+    order_view* find_order(std::uint64_t id);
+    // (Re)starts the order's entry; its lines follow with add_line, before any other order's.
+    order_view& add_order(std::uint64_t id, matching::order_status status);
+    line_view& add_line(order_view& o, std::string_view sku_id, std::int64_t qty);
 
     matching::string_map<sku_view> skus_;
-    std::unordered_map<std::uint64_t, order_view> orders_;
+    matching::detail::count_table order_index_;  // order id -> its position in orders_, plus 1
+    std::vector<order_view> orders_;
+    std::vector<line_view> lines_;
     std::vector<stock_event> fired_;
 };
 
