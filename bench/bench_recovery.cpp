@@ -138,7 +138,9 @@ bool generate(const args& a, const std::filesystem::path& log_dir) {
         }
         o.total = {1999 * lines, currency};
         o.created_at_ms = first_ms + static_cast<std::int64_t>(i);
-        o.hold_expires_at_ms = o.created_at_ms + 900'000;
+        // Holds outlast the run: a binary timed below would otherwise log the expiry of every
+        // lapsed hold once ready, and the next start would replay those records too.
+        o.hold_expires_at_ms = o.created_at_ms + 24 * 3'600'000;
         o.updated_at_ms = o.created_at_ms;
         encode(o, buf);
         if (!put(matching::record_type::order_placed)) return false;
