@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -371,7 +372,13 @@ TEST(Inventory, MatchesAPlainModelOverRandomOperations) {
             const std::size_t n = 1 + pick(3);
             for (std::size_t i = 0; i < n; ++i) {
                 std::string sku = pick(50) == 0 ? "missing-" + std::to_string(pick(5)) : some_sku();
-                o.lines.emplace_back(std::move(sku), static_cast<std::int64_t>(1 + pick(3)));
+                // An order names each SKU once (M5: the decoder refuses repeats); reserve and
+                // try_retake check each line against what is available on that premise.
+                const bool repeat = std::any_of(o.lines.begin(), o.lines.end(),
+                                                [&sku](const auto& l) { return l.first == sku; });
+                if (!repeat) {
+                    o.lines.emplace_back(std::move(sku), static_cast<std::int64_t>(1 + pick(3)));
+                }
             }
             outcome want = outcome::ok;
             std::string refused;
