@@ -4,7 +4,7 @@
 // rebuilds them all, so an order is stored the way it was logged: its order_placed payload,
 // byte for byte, in an append-only arena, beside the few fields that change after placement
 // (status, hold, last update, the steps since). The full `order` is decoded only when someone
-// asks for it. Ids are found through one open-addressing table.
+// asks for it. Ids are found through one flat open-addressing table (detail::count_table).
 //
 // Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
 
@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "matching/detail/count_table.hpp"
 #include "matching/order.hpp"
 
 namespace fg::matching {
@@ -74,24 +75,16 @@ class order_store {
  private:
     static constexpr std::size_t entries_per_chunk = std::size_t{1} << 12;
     static constexpr std::size_t arena_chunk_bytes = std::size_t{1} << 20;
-    static constexpr std::uint32_t no_slot = ~std::uint32_t{0};
-
-    struct index_cell {
-        std::uint64_t id = 0;  // 0: empty (no order has id 0)
-        std::uint32_t slot = no_slot;
-    };
 
     const entry& slot(std::size_t i) const {
         return entries_[i / entries_per_chunk][i % entries_per_chunk];
     }
     entry& slot(std::size_t i) { return entries_[i / entries_per_chunk][i % entries_per_chunk]; }
-    std::size_t cell_of(std::uint64_t id) const;  // where `id` is, or the empty cell it would use
-    void grow_index();
     std::uint64_t copy_in(std::span<const std::byte> bytes);
 
     std::vector<std::unique_ptr<entry[]>> entries_;  // chunks: entries never move
     std::size_t size_ = 0;
-    std::vector<index_cell> index_;  // power-of-two size, linear probing
+    detail::count_table index_;  // id -> its slot, plus 1
     std::vector<std::unique_ptr<std::byte[]>> arena_;
     std::size_t arena_used_ = arena_chunk_bytes;  // of the newest chunk: none yet
 };
