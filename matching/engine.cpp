@@ -176,10 +176,8 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
     run_parts([&](std::size_t i) {
         for (const auto& from : replay_parts_) {
             for (const replay_part::deferred_effect& d : from->deferred) {
-                order_placed_view placed;
-                const bool decoded = decode(shards_[d.home]->orders_.placement(*d.order), placed);
-                FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
-                apply_effect(d.effect, placed, *replay_parts_[i]);
+                apply_effect(d.effect, shards_[d.home]->orders_.placed_view(*d.order),
+                             *replay_parts_[i]);
             }
         }
     });
@@ -310,10 +308,7 @@ bool engine::replay_move(const order_moved& e, replay_part& p) {
         if (p.count != 0) {
             p.deferred.push_back({o, home_index, rule.effect});
         } else {
-            order_placed_view placed;
-            const bool decoded = decode(home.orders_.placement(*o), placed);
-            FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
-            apply_effect(rule.effect, placed, p);
+            apply_effect(rule.effect, home.orders_.placed_view(*o), p);
         }
     }
     home.apply_step(*o, e.step);

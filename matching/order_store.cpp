@@ -63,10 +63,22 @@ std::span<const std::byte> order_store::placement(const entry& e) const {
     return {arena_[e.placement_at >> 32].get() + (e.placement_at & 0xffffffffu), e.placement_size};
 }
 
-order order_store::materialize(const entry& e) const {
+order order_store::as_placed(const entry& e) const {
     order o;
     const bool decoded = decode(placement(e), o);
     FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
+    return o;
+}
+
+order_placed_view order_store::placed_view(const entry& e) const {
+    order_placed_view v;
+    const bool decoded = decode(placement(e), v);
+    FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
+    return v;
+}
+
+order order_store::materialize(const entry& e) const {
+    order o = as_placed(e);
     o.status = e.status;
     o.hold_expires_at_ms = e.hold_expires_at_ms;
     o.updated_at_ms = e.updated_at_ms;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "matching/detail/count_table.hpp"
+#include "matching/event_codec.hpp"
 #include "matching/order.hpp"
 
 namespace fg::matching {
@@ -58,6 +59,10 @@ class order_store {
 
     // The order as it is now: the placement decoded, then every step after it.
     order materialize(const entry& e) const;
+    // The order as it was placed (what a replayed Idempotency-Key answers).
+    order as_placed(const entry& e) const;
+    // The placement read in place, without allocating (M13: it always decodes).
+    order_placed_view placed_view(const entry& e) const;
     // The order_placed payload exactly as it was logged.
     std::span<const std::byte> placement(const entry& e) const;
 

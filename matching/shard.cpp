@@ -454,9 +454,7 @@ void shard::replay_existing(std::uint64_t order_id, unique_function<void(place_r
         [order_id](shard& h, unique_function<void(order_result)> r) {
             const order_store::entry* e = h.orders_.find(order_id);
             FG_ASSERT(e != nullptr, "M11 (an idempotency key names a kept order)");
-            order placed;
-            decode(h.orders_.placement(*e), placed);  // as placed: M13, it decodes
-            r(order_result{.value = std::move(placed)});
+            r(order_result{.value = h.orders_.as_placed(*e)});
         },
         [reply = std::move(reply)](order_result r) mutable {
             reply(place_result{.placed = std::move(r.value), .replayed = true});

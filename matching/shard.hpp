@@ -13,7 +13,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include "matching/assert.hpp"
 #include "matching/clock.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/inbox.hpp"
@@ -149,12 +148,8 @@ class shard {
     // allocation; for start-up work over millions of orders).
     template <class Fn>
     void for_each_placed(Fn&& fn) const {
-        orders_.for_each([&](const order_store::entry& e) {
-            order_placed_view placed;
-            const bool decoded = decode(orders_.placement(e), placed);
-            FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
-            fn(e.status, placed);
-        });
+        orders_.for_each(
+            [&](const order_store::entry& e) { fn(e.status, orders_.placed_view(e)); });
     }
     std::size_t pending() const { return pending_; }
     const std::uint64_t* orders_by_outcome() const { return orders_by_outcome_; }
