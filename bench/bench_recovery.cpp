@@ -22,6 +22,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -190,58 +192,65 @@ double time_to_ready(const std::string& binary, const std::filesystem::path& dat
     return ready;
 }
 
-// --load PATH: loads one snapshot into a fresh engine and prints the load line.
-int load_only(const std::filesystem::path& path, std::size_t threads) {
+// An engine as start-up builds it, with the clock and journal it refers to.
+struct rebuilt {
     matching::system_clock clock;
     matching::replay_only_journal journal;
-    matching::engine fresh(
-        matching::engine_options{.shard_count = threads, .replay_threads = threads}, clock,
-        journal);
-    std::string error;
-    const auto t0 = clock_type::now();
-    const cpu_time c0 = cpu_now();
-    std::uint64_t pos = 0, records = 0;
-    if (storage::load_snapshot(
-            path,
-            [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
-                return fresh.replay(type, payload, error);
-            },
-            pos, records, error) != storage::snapshot_load::ok ||
-        !fresh.finish_replay(error)) {
-        std::fprintf(stderr, "load: %s\n", error.c_str());
-        return 1;
-    }
-    print_phase("load:", records, seconds_since(t0), cpu_now() - c0,
-                "check + engine, fresh process");
-    return 0;
-}
+    matching::engine engine;
+    explicit rebuilt(std::size_t threads)
+        : engine({.shard_count = threads, .replay_threads = threads}, clock, journal) {}
+};
 
-// --replay-log DIR: replays an existing log into a fresh engine and prints the replay line
-// (for profiling start-up alone).
-int replay_only(const std::filesystem::path& log_dir, std::size_t threads) {
-    matching::system_clock clock;
-    matching::replay_only_journal journal;
-    matching::engine fresh(
-        matching::engine_options{.shard_count = threads, .replay_threads = threads}, clock,
-        journal);
+// Feeds every record to `replay` and returns how many it fed, or nothing (with `error`).
+using record_source =
+    std::function<std::optional<std::uint64_t>(const storage::replay_fn& replay, std::string&)>;
+
+// Rebuilds `r.engine` from `source` as start-up does, timed, and prints the phase's line.
+bool rebuild(rebuilt& r, const char* name, const char* what, const record_source& source) {
     std::string error;
     const auto t0 = clock_type::now();
     const cpu_time c0 = cpu_now();
-    std::uint64_t replayed = 0;
-    auto log = storage::commit_log::open(
-        {.dir = log_dir},
+    const std::optional<std::uint64_t> records = source(
         [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
-            ++replayed;
-            return fresh.replay(type, payload, error);
+            return r.engine.replay(type, payload, error);
         },
         error);
-    if (!log || !fresh.finish_replay(error)) {
-        std::fprintf(stderr, "replay: %s\n", error.c_str());
-        return 1;
+    if (!records || !r.engine.finish_replay(error)) {
+        std::fprintf(stderr, "%s %s\n", name, error.c_str());
+        return false;
     }
-    print_phase("replay:", replayed, seconds_since(t0), cpu_now() - c0,
-                "open + engine, fresh process");
-    return 0;
+    print_phase(name, *records, seconds_since(t0), cpu_now() - c0, what);
+    return true;
+}
+
+// Every record of the log in `log_dir`, as commit_log::open replays them.
+record_source from_log(const std::filesystem::path& log_dir) {
+    return [log_dir](const storage::replay_fn& replay,
+                     std::string& error) -> std::optional<std::uint64_t> {
+        std::uint64_t n = 0;
+        auto log = storage::commit_log::open(
+            {.dir = log_dir},
+            [&](std::uint16_t type, std::uint64_t lsn, std::span<const std::byte> payload) {
+                ++n;
+                return replay(type, lsn, payload);
+            },
+            error);
+        if (!log) return std::nullopt;
+        return n;
+    };
+}
+
+// Every record of one snapshot file.
+record_source from_snapshot(const std::filesystem::path& path) {
+    return [path](const storage::replay_fn& replay,
+                  std::string& error) -> std::optional<std::uint64_t> {
+        std::uint64_t pos = 0, records = 0;
+        if (storage::load_snapshot(path, replay, pos, records, error) !=
+            storage::snapshot_load::ok) {
+            return std::nullopt;
+        }
+        return records;
+    };
 }
 
 }  // namespace
@@ -270,8 +279,16 @@ int main(int argc, char** argv) {
             return 64;
         }
     }
-    if (!a.load.empty()) return load_only(a.load, a.threads);
-    if (!a.replay_log.empty()) return replay_only(a.replay_log, a.threads);
+    // --load PATH / --replay-log DIR: one rebuild in this (fresh) process, then exit.
+    if (!a.load.empty()) {
+        rebuilt r(a.threads);
+        return rebuild(r, "load:", "check + engine, fresh process", from_snapshot(a.load)) ? 0 : 1;
+    }
+    if (!a.replay_log.empty()) {
+        rebuilt r(a.threads);
+        return rebuild(r, "replay:", "open + engine, fresh process", from_log(a.replay_log)) ? 0
+                                                                                             : 1;
+    }
     bool own_dir = false;
     if (a.dir.empty()) {
         char tmpl[] = "/tmp/fg_bench_recovery.XXXXXX";
@@ -311,28 +328,9 @@ int main(int argc, char** argv) {
     print_phase("scan:", scanned, seconds_since(t0), cpu_now() - c0, "read + CRC only");
 
     // replay: what start-up does.
-    matching::system_clock clock;
-    matching::replay_only_journal journal;
-    auto engine = std::make_unique<matching::engine>(
-        matching::engine_options{.shard_count = a.threads, .replay_threads = a.threads}, clock,
-        journal);
-    t0 = clock_type::now();
-    c0 = cpu_now();
-    std::uint64_t replayed = 0;
-    {
-        auto log = storage::commit_log::open(
-            {.dir = log_dir},
-            [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
-                ++replayed;
-                return engine->replay(type, payload, error);
-            },
-            error);
-        if (!log || !engine->finish_replay(error)) {
-            std::fprintf(stderr, "replay: %s\n", error.c_str());
-            return 1;
-        }
-    }
-    print_phase("replay:", replayed, seconds_since(t0), cpu_now() - c0, "open + engine");
+    auto replayed = std::make_unique<rebuilt>(a.threads);
+    if (!rebuild(*replayed, "replay:", "open + engine", from_log(log_dir))) return 1;
+    const matching::engine* engine = &replayed->engine;
 
     // snapshot: write the replayed state, load it into a fresh engine.
     std::uint64_t end_pos = 0;
@@ -354,7 +352,7 @@ int main(int argc, char** argv) {
     const double write_s = seconds_since(t0);
     std::printf("snapshot: %" PRIu64 " records, %.1f MiB, written and synced in %.2f s\n",
                 w->records(), static_cast<double>(w->bytes()) / (1 << 20), write_s);
-    engine.reset();
+    replayed.reset();
     // The load runs in a fresh process, as it does at start-up: here the heap would be full of
     // the freed replay state, and allocating from its holes is not what a restart sees.
     std::fflush(stdout);
