@@ -10,24 +10,51 @@ namespace fg::matching {
 order_store::order_store() = default;
 order_store::~order_store() = default;
 
-std::uint64_t order_store::copy_in(std::span<const std::byte> bytes) {
+const std::byte* order_store::copy_in(std::span<const std::byte> bytes) {
     FG_ASSERT(bytes.size() <= arena_chunk_bytes, "M13 (a kept placement fits an arena chunk)");
     if (arena_chunk_bytes - arena_used_ < bytes.size()) {
         arena_.push_back(std::make_unique_for_overwrite<std::byte[]>(arena_chunk_bytes));
         arena_used_ = 0;
     }
-    const std::uint64_t at = (static_cast<std::uint64_t>(arena_.size() - 1) << 32) | arena_used_;
-    std::memcpy(arena_.back().get() + arena_used_, bytes.data(), bytes.size());
+    std::byte* at = arena_.back().get() + arena_used_;
+    std::memcpy(at, bytes.data(), bytes.size());
     arena_used_ += bytes.size();
     return at;
 }
 
+std::uint32_t* order_store::numbered_cell(std::uint64_t id, bool add) {
+    const std::uint64_t number = id >> 8;
+    if (number >= numbered_max) return nullptr;
+    const std::size_t page = number / index_page_cells;
+    if (page >= numbered_.size()) {
+        if (!add) return nullptr;
+        numbered_.resize(page + 1);
+    }
+    if (!numbered_[page]) {
+        if (!add) return nullptr;
+        numbered_[page] = std::make_unique<std::uint32_t[]>(index_page_cells);
+    }
+    return &numbered_[page][number % index_page_cells];
+}
+
+std::int64_t order_store::find_slot(std::uint64_t id) const {
+    const std::uint64_t number = id >> 8;
+    const std::size_t page = number / index_page_cells;
+    if (number < numbered_max && page < numbered_.size() && numbered_[page]) {
+        const std::uint32_t pos = numbered_[page][number % index_page_cells];
+        if (pos != 0 && slot(pos - 1).id == id) return pos;
+    }
+    return others_.size() == 0 ? 0 : others_.get(id);
+}
+
 order_store::entry* order_store::insert(std::uint64_t id, order_status status,
                                         std::int64_t created_at_ms, std::int64_t hold_expires_at_ms,
-                                        std::span<const std::byte> placement) {
+                                        std::span<const std::byte> placement, bool in_place) {
     FG_ASSERT(id != 0 && id != detail::count_table::no_key, "M13 (order ids are never 0 or ~0)");
-    std::int64_t& pos = index_.at(id);  // valid until the index's next insert
-    if (pos != 0) return nullptr;
+    FG_ASSERT(size_ < UINT32_MAX, "M13 (a shard keeps fewer than 2^32 orders)");
+    if (find_slot(id) != 0) return nullptr;
+    std::uint32_t* cell = numbered_cell(id, true);
+    if (cell != nullptr && *cell != 0) cell = nullptr;  // the number is taken: another shard's id
     if (size_ % entries_per_chunk == 0) {
         entries_.push_back(std::make_unique<entry[]>(entries_per_chunk));
     }
@@ -37,19 +64,23 @@ order_store::entry* order_store::insert(std::uint64_t id, order_status status,
     e.hold_expires_at_ms = hold_expires_at_ms;
     e.updated_at_ms = created_at_ms;
     e.placement_size = static_cast<std::uint32_t>(placement.size());
-    e.placement_at = copy_in(placement);
+    e.placement_at = in_place ? placement.data() : copy_in(placement);
     ++size_;
-    pos = static_cast<std::int64_t>(size_);
+    if (cell != nullptr) {
+        *cell = static_cast<std::uint32_t>(size_);
+    } else {
+        others_.at(id) = static_cast<std::int64_t>(size_);
+    }
     return &e;
 }
 
 order_store::entry* order_store::find(std::uint64_t id) {
-    const std::int64_t pos = index_.get(id);
+    const std::int64_t pos = find_slot(id);
     return pos == 0 ? nullptr : &slot(static_cast<std::size_t>(pos - 1));
 }
 
 const order_store::entry* order_store::find(std::uint64_t id) const {
-    const std::int64_t pos = index_.get(id);
+    const std::int64_t pos = find_slot(id);
     return pos == 0 ? nullptr : &slot(static_cast<std::size_t>(pos - 1));
 }
 
@@ -60,7 +91,7 @@ order_store::entry& order_store::at(std::uint64_t id) {
 }
 
 std::span<const std::byte> order_store::placement(const entry& e) const {
-    return {arena_[e.placement_at >> 32].get() + (e.placement_at & 0xffffffffu), e.placement_size};
+    return {e.placement_at, e.placement_size};
 }
 
 order order_store::as_placed(const entry& e) const {

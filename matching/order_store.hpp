@@ -4,7 +4,10 @@
 // rebuilds them all, so an order is stored the way it was logged: its order_placed payload,
 // byte for byte, in an append-only arena, beside the few fields that change after placement
 // (status, hold, last update, the steps since). The full `order` is decoded only when someone
-// asks for it. Ids are found through one flat open-addressing table (detail::count_table).
+// asks for it. A shard numbers its orders 1, 2, 3, ... in the id's upper bits (shard.cpp,
+// next_order_id), so an id is found by that number in an array of pages, which replay fills
+// front to back: no hashing and no random access. An id the pages cannot hold (one that shares
+// its number with a kept order, as ids of other shards would) goes to a flat table instead.
 //
 // Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
 
@@ -27,7 +30,7 @@ class order_store {
         std::uint64_t id = 0;
         std::int64_t hold_expires_at_ms = 0;
         std::int64_t updated_at_ms = 0;
-        std::uint64_t placement_at = 0;  // arena chunk << 32 | offset
+        const std::byte* placement_at = nullptr;  // in the arena, or where replay found it
         std::uint32_t placement_size = 0;
         order_status status = order_status::pending_payment;
         // Every logged step after the placement; most orders of a sale have none, so the list
@@ -48,9 +51,12 @@ class order_store {
     order_store& operator=(const order_store&) = delete;
 
     // Keeps an order from its order_placed payload, which the caller has decoded (so it is
-    // known to be well formed). Null, and nothing kept, if the id is already there.
+    // known to be well formed). Null, and nothing kept, if the id is already there. The payload
+    // is copied into the arena, unless `in_place`: the caller then guarantees that its bytes
+    // outlive the store (replay from a mapped log, engine::replay_in_place).
     entry* insert(std::uint64_t id, order_status status, std::int64_t created_at_ms,
-                  std::int64_t hold_expires_at_ms, std::span<const std::byte> placement);
+                  std::int64_t hold_expires_at_ms, std::span<const std::byte> placement,
+                  bool in_place = false);
 
     entry* find(std::uint64_t id);
     const entry* find(std::uint64_t id) const;
@@ -85,11 +91,19 @@ class order_store {
         return entries_[i / entries_per_chunk][i % entries_per_chunk];
     }
     entry& slot(std::size_t i) { return entries_[i / entries_per_chunk][i % entries_per_chunk]; }
-    std::uint64_t copy_in(std::span<const std::byte> bytes);
+    const std::byte* copy_in(std::span<const std::byte> bytes);
+    // The index cell for an id's number, or null if its page does not exist (and `add` is false).
+    std::uint32_t* numbered_cell(std::uint64_t id, bool add);
+    std::int64_t find_slot(std::uint64_t id) const;
 
     std::vector<std::unique_ptr<entry[]>> entries_;  // chunks: entries never move
     std::size_t size_ = 0;
-    detail::count_table index_;  // id -> its slot, plus 1
+    // id >> 8 -> its slot, plus 1 (0: none), in pages of index_page_cells; a null page holds none.
+    static constexpr std::size_t index_page_cells = std::size_t{1} << 12;
+    // Numbers at or past this go to `others_` (a page table for them would be too large).
+    static constexpr std::uint64_t numbered_max = std::uint64_t{1} << 32;
+    std::vector<std::unique_ptr<std::uint32_t[]>> numbered_;
+    detail::count_table others_;  // id -> its slot, plus 1: the ids the pages cannot hold
     std::vector<std::unique_ptr<std::byte[]>> arena_;
     std::size_t arena_used_ = arena_chunk_bytes;  // of the newest chunk: none yet
 };
