@@ -33,6 +33,7 @@
 #include "matching/engine.hpp"
 #include "matching/event_codec.hpp"
 #include "storage/commit_log.hpp"
+#include "storage/kept_mappings.hpp"
 #include "storage/snapshot.hpp"
 
 namespace {
@@ -201,20 +202,23 @@ struct rebuilt {
         : engine({.shard_count = threads, .replay_threads = threads}, clock, journal) {}
 };
 
-// Feeds every record to `replay` and returns how many it fed, or nothing (with `error`).
-using record_source =
-    std::function<std::optional<std::uint64_t>(const storage::replay_fn& replay, std::string&)>;
+// Feeds every record to `replay` and returns how many it fed, or nothing (with `error`). The
+// files it maps go to `keep`, so that the engine can point into them, as start-up does.
+using record_source = std::function<std::optional<std::uint64_t>(
+    const storage::replay_fn& replay, storage::kept_mappings& keep, std::string&)>;
 
 // Rebuilds `r.engine` from `source` as start-up does, timed, and prints the phase's line.
 bool rebuild(rebuilt& r, const char* name, const char* what, const record_source& source) {
     std::string error;
     const auto t0 = clock_type::now();
     const cpu_time c0 = cpu_now();
+    auto kept = std::make_shared<storage::kept_mappings>();
+    r.engine.replay_in_place(kept);
     const std::optional<std::uint64_t> records = source(
         [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
             return r.engine.replay(type, payload, error);
         },
-        error);
+        *kept, error);
     if (!records || !r.engine.finish_replay(error)) {
         std::fprintf(stderr, "%s %s\n", name, error.c_str());
         return false;
@@ -225,11 +229,11 @@ bool rebuild(rebuilt& r, const char* name, const char* what, const record_source
 
 // Every record of the log in `log_dir`, as commit_log::open replays them.
 record_source from_log(const std::filesystem::path& log_dir) {
-    return [log_dir](const storage::replay_fn& replay,
+    return [log_dir](const storage::replay_fn& replay, storage::kept_mappings& keep,
                      std::string& error) -> std::optional<std::uint64_t> {
         std::uint64_t n = 0;
         auto log = storage::commit_log::open(
-            {.dir = log_dir},
+            {.dir = log_dir, .keep = &keep},
             [&](std::uint16_t type, std::uint64_t lsn, std::span<const std::byte> payload) {
                 ++n;
                 return replay(type, lsn, payload);
@@ -242,10 +246,10 @@ record_source from_log(const std::filesystem::path& log_dir) {
 
 // Every record of one snapshot file.
 record_source from_snapshot(const std::filesystem::path& path) {
-    return [path](const storage::replay_fn& replay,
+    return [path](const storage::replay_fn& replay, storage::kept_mappings& keep,
                   std::string& error) -> std::optional<std::uint64_t> {
         std::uint64_t pos = 0, records = 0;
-        if (storage::load_snapshot(path, replay, pos, records, error) !=
+        if (storage::load_snapshot(path, replay, pos, records, error, &keep) !=
             storage::snapshot_load::ok) {
             return std::nullopt;
         }

@@ -20,6 +20,7 @@
 #include "matching/clock.hpp"
 #include "matching/engine.hpp"
 #include "storage/commit_log.hpp"
+#include "storage/kept_mappings.hpp"
 #include "storage/snapshot.hpp"
 
 namespace {
@@ -89,7 +90,8 @@ void print_demo(const gateway::config& cfg, std::uint16_t port) {
 // log suffix retention kept. False only when a valid snapshot holds a record the engine
 // refuses: its state is then partial and start-up must stop.
 bool load_newest_snapshot(const std::filesystem::path& dir, matching::engine& engine,
-                          std::optional<storage::snapshot_file>& base, std::string& error) {
+                          storage::kept_mappings& keep, std::optional<storage::snapshot_file>& base,
+                          std::string& error) {
     std::vector<storage::snapshot_file> found;
     if (!storage::list_snapshots(dir, found, error)) return false;
     for (const storage::snapshot_file& f : found) {
@@ -101,7 +103,7 @@ bool load_newest_snapshot(const std::filesystem::path& dir, matching::engine& en
             [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
                 return engine.replay(type, payload, why);
             },
-            pos, records, why)) {
+            pos, records, why, &keep)) {
             case storage::snapshot_load::ok:
                 // Records still buffered for the replay threads are this snapshot's.
                 if (!engine.flush_replay(why)) {
@@ -217,8 +219,12 @@ int run(gateway::config& cfg) {
     std::string error;
     const auto recovery_start = std::chrono::steady_clock::now();
     const std::filesystem::path snapshot_dir = cfg.data_dir / "snapshots";
+    // The snapshot and log files recovery maps stay mapped while the engine lives: the orders it
+    // rebuilds point at their placements there instead of copying them.
+    auto kept = std::make_shared<storage::kept_mappings>();
+    engine.replay_in_place(kept);
     std::optional<storage::snapshot_file> base;
-    if (!load_newest_snapshot(snapshot_dir, engine, base, error)) {
+    if (!load_newest_snapshot(snapshot_dir, engine, *kept, base, error)) {
         std::fprintf(stderr, "flashgate: recovery failed: %s\n", error.c_str());
         srv.stop();
         return 2;
@@ -226,7 +232,8 @@ int run(gateway::config& cfg) {
     storage::log_options opts{.dir = cfg.data_dir / "log",
                               .segment_bytes = cfg.log_segment_bytes,
                               .ring_bytes = cfg.log_ring_bytes,
-                              .replay_from = base ? base->log_pos : 0};
+                              .replay_from = base ? base->log_pos : 0,
+                              .keep = kept.get()};
     auto log = storage::commit_log::open(
         opts,
         [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {

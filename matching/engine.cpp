@@ -113,18 +113,27 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
         error = std::move(p.error);
         return false;
     }
-    filling_.records.push_back(
-        {type, static_cast<std::uint32_t>(payload.size()), filling_.bytes.size()});
-    filling_.bytes.insert(filling_.bytes.end(), payload.begin(), payload.end());
-    if (filling_.bytes.size() < opts_.replay_batch_bytes) return true;
+    const auto size = static_cast<std::uint32_t>(payload.size());
+    if (payload_owner_) {
+        filling_.records.push_back({type, size, 0, payload.data()});
+    } else {
+        filling_.records.push_back({type, size, filling_.bytes.size(), nullptr});
+        filling_.bytes.insert(filling_.bytes.end(), payload.begin(), payload.end());
+    }
+    filling_.payload_bytes += size;
+    if (filling_.payload_bytes < opts_.replay_batch_bytes) return true;
     // The full batch is applied on other threads while this one reads the next.
     if (!wait_for_applier(error)) return false;
     std::swap(filling_, applying_);
-    filling_.records.clear();
-    filling_.bytes.clear();
+    filling_.clear();
     filling_.first_record = applying_.first_record + applying_.records.size();
     applier_ = std::thread([this] { applied_ = apply_batch(applying_, applier_error_); });
     return true;
+}
+
+void engine::replay_in_place(std::shared_ptr<const void> owner) {
+    FG_ASSERT(owner != nullptr, "replay in place needs the payloads' owner");
+    payload_owner_ = std::move(owner);
 }
 
 engine::replay_part& engine::solo_part() {
@@ -145,8 +154,7 @@ bool engine::flush_replay(std::string& error) {
     if (filling_.records.empty()) return true;
     if (!apply_batch(filling_, error)) return false;
     filling_.first_record += filling_.records.size();
-    filling_.records.clear();
-    filling_.bytes.clear();
+    filling_.clear();
     return true;
 }
 
@@ -159,7 +167,8 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
         p.now_ms = now;
         for (std::size_t r = 0; r < batch.records.size(); ++r) {
             const buffered_record& rec = batch.records[r];
-            if (!apply_record(rec.type, {batch.bytes.data() + rec.offset, rec.size}, p)) {
+            const std::byte* at = rec.data ? rec.data : batch.bytes.data() + rec.offset;
+            if (!apply_record(rec.type, {at, rec.size}, p)) {
                 failed_at[i] = r;
                 return;
             }
@@ -259,9 +268,9 @@ bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
         }
     }
     p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
-    if (p.mine(order_home(o.id)) &&
-        shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.created_at_ms,
-                                                  o.hold_expires_at_ms, payload) == nullptr) {
+    if (p.mine(order_home(o.id)) && shards_[order_home(o.id)]->orders_.insert(
+                                        o.id, o.status, o.created_at_ms, o.hold_expires_at_ms,
+                                        payload, payload_owner_ != nullptr) == nullptr) {
         p.error = "order id logged twice";
         return false;
     }
@@ -428,16 +437,33 @@ bool engine::finish_replay(std::string& error) {
     if (!flush_replay(error)) return false;
     std::uint64_t max_order_seq = solo_ ? solo_->max_order_seq : 0;
     for (const auto& p : replay_parts_) max_order_seq = std::max(max_order_seq, p->max_order_seq);
-    for (auto& s : shards_) {
-        if (!s->stock_.check(error)) return false;
-        s->order_seq_ = max_order_seq;
+    // Each shard is checked and given its timers by the part that replayed it.
+    std::vector<std::string> errors(shards_.size());
+    const auto finish = [&](std::size_t s) {
+        shard& sh = *shards_[s];
+        if (!sh.stock_.check(errors[s])) return;
+        sh.order_seq_ = max_order_seq;
         // Holds still open get their timers now, once, rather than every order placed in the
         // log getting one during replay.
-        s->orders_.for_each([&s](const order_store::entry& o) {
+        sh.orders_.for_each([&sh](const order_store::entry& o) {
             if (o.status == order_status::pending_payment) {
-                s->holds_.schedule(o.hold_expires_at_ms, o.id);
+                sh.holds_.schedule(o.hold_expires_at_ms, o.id);
             }
         });
+    };
+    if (replay_parts_.empty()) {
+        for (std::size_t s = 0; s < shards_.size(); ++s) finish(s);
+    } else {
+        run_parts([&](std::size_t i) {
+            for (std::size_t s = 0; s < shards_.size(); ++s) {
+                if (replay_parts_[i]->mine(s)) finish(s);
+            }
+        });
+    }
+    for (std::string& e : errors) {
+        if (e.empty()) continue;
+        error = std::move(e);
+        return false;
     }
     return true;
 }

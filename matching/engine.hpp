@@ -63,6 +63,10 @@ class engine {
     // several replay threads a record may be applied (and refused) only at a later call or at
     // flush_replay(); the error then names the record.
     bool replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error);
+    // From now on, the payloads given to replay() stay readable as long as `owner` lives (the
+    // mapped log and snapshot: storage/kept_mappings.hpp). The engine keeps `owner` and points
+    // at them instead of copying: an order's placement stays where the log has it.
+    void replay_in_place(std::shared_ptr<const void> owner);
     // Applies every record replay() has buffered.
     bool flush_replay(std::string& error);
     // Flushes, checks M1/M2 on every SKU and sets where new order ids continue.
@@ -81,12 +85,19 @@ class engine {
     struct buffered_record {
         std::uint16_t type;
         std::uint32_t size;
-        std::size_t offset;  // into replay_batch::bytes
+        std::size_t offset;     // into replay_batch::bytes, when copied
+        const std::byte* data;  // where it is, when replayed in place; else null
     };
     struct replay_batch {
         std::vector<buffered_record> records;
         std::vector<std::byte> bytes;
+        std::size_t payload_bytes = 0;   // of the records, copied or not
         std::uint64_t first_record = 0;  // records replayed before the batch
+        void clear() {
+            records.clear();
+            bytes.clear();
+            payload_bytes = 0;
+        }
     };
 
     replay_part& solo_part();
@@ -106,6 +117,9 @@ class engine {
     engine_options opts_;
     const clock& clock_;
     journal& journal_;
+    // Keeps replayed payloads readable (replay_in_place); declared before the shards, which point
+    // into them, so that it outlives them.
+    std::shared_ptr<const void> payload_owner_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<replay_part> solo_;                       // one replaying thread
     std::vector<std::unique_ptr<replay_part>> replay_parts_;  // or several

@@ -15,6 +15,8 @@
 
 namespace fg::storage {
 
+class kept_mappings;
+
 namespace detail {
 class log_ring;
 class log_writer;
@@ -31,6 +33,9 @@ struct log_options {
     // below it; otherwise open() refuses.
     std::uint64_t replay_from = 0;
     std::uint32_t no_space_retry_ms = 200;  // while the disk is full, retry this often
+    // If set, open() maps each segment into it (kept_mappings.hpp), so that the payloads it
+    // replays stay readable after it returns. Null: a payload is valid during its callback only.
+    kept_mappings* keep = nullptr;
 };
 
 // full = the ring has no room now (answer 503 overloaded); no_space = the disk is full and the

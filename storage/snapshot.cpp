@@ -10,6 +10,7 @@
 #include "storage/detail/assert.hpp"
 #include "storage/detail/le_bytes.hpp"
 #include "storage/detail/mapped_file.hpp"
+#include "storage/kept_mappings.hpp"
 #include "storage/record_frame.hpp"
 
 namespace fg::storage {
@@ -188,17 +189,20 @@ bool list_snapshots(const std::filesystem::path& dir, std::vector<snapshot_file>
 }
 
 snapshot_load load_snapshot(const std::filesystem::path& path, const replay_fn& on_record,
-                            std::uint64_t& log_pos, std::uint64_t& records, std::string& error) {
-    detail::mapped_file file;
-    if (!file.open(path, error)) return snapshot_load::invalid;
+                            std::uint64_t& log_pos, std::uint64_t& records, std::string& error,
+                            kept_mappings* keep) {
+    auto file = std::make_unique<detail::mapped_file>();
+    if (!file->open(path, error)) return snapshot_load::invalid;
+    const std::span<const std::byte> bytes = file->bytes();
     // Pass 1 checks everything, so that a bad file changes nothing in the caller's state.
-    if (!walk(file.bytes(), path, log_pos, records, error,
+    if (!walk(bytes, path, log_pos, records, error,
               [](std::uint16_t, std::uint64_t, std::span<const std::byte>) { return true; })) {
         return snapshot_load::invalid;
     }
+    if (keep != nullptr) keep->keep(std::move(file));
     std::uint64_t again = 0;
-    return walk(file.bytes(), path, log_pos, again, error, on_record) ? snapshot_load::ok
-                                                                      : snapshot_load::refused;
+    return walk(bytes, path, log_pos, again, error, on_record) ? snapshot_load::ok
+                                                               : snapshot_load::refused;
 }
 
 bool prune_snapshots(const std::filesystem::path& dir, std::size_t keep, std::string& error) {

@@ -81,9 +81,11 @@ enum class snapshot_load : std::uint8_t {
 };
 
 // Checks the whole file first (header, every frame's CRC, trailer, size); only then hands each
-// record to `on_record` in order. Sets `error` unless ok.
+// record to `on_record` in order. Sets `error` unless ok. With `keep`, a file that checks is
+// kept mapped there before its records are handed out (kept_mappings.hpp).
 snapshot_load load_snapshot(const std::filesystem::path& path, const replay_fn& on_record,
-                            std::uint64_t& log_pos, std::uint64_t& records, std::string& error);
+                            std::uint64_t& log_pos, std::uint64_t& records, std::string& error,
+                            kept_mappings* keep = nullptr);
 
 // Removes all but the `keep` newest snapshots, and every leftover temporary file, then
 // fsyncs the directory. `keep` >= 1.

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "storage/detail/mapped_file.hpp"
+#include "storage/kept_mappings.hpp"
 #include "storage/record_frame.hpp"
 
 namespace fg::storage::detail {
@@ -142,9 +144,11 @@ bool replay_log(const log_options& opts, const replay_fn& on_record, replay_outc
         const segment_entry& e = segments[i];
         const bool last = i + 1 == segments.size();
         posix_file file;
-        mapped_file map;
-        if (!read_segment(e, file, map, error)) return false;
-        const std::span<const std::byte> seg = map.bytes();
+        auto map = std::make_unique<mapped_file>();
+        if (!read_segment(e, file, *map, error)) return false;
+        const std::span<const std::byte> seg = map->bytes();
+        // Kept before any record is handed out: a reader holding one may outlive this call.
+        if (opts.keep != nullptr) opts.keep->keep(std::move(map));
         segment_header h;
         if (!decode_segment_header(seg, h) || h.index != e.index) {
             // A last segment that holds nothing but a bad header never held a record: drop it.
