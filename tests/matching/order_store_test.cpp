@@ -134,5 +134,77 @@ TEST(OrderStore, RefusesADuplicateIdAndFindsNothingForUnknownIds) {
     EXPECT_NE(store.find(0x1200), nullptr);
 }
 
+// Ids are found by their number (id >> 8) in pages; ids the pages cannot hold go to the table:
+// numbers shared by ids of other shards, numbers past 2^32, sparse numbers far apart.
+TEST(OrderStore, FindsIdsThatShareANumberOrLieFarOutside) {
+    std::mt19937_64 rng(seed_from_env("OrderStoreIds"));
+    order_store store;
+    std::vector<std::byte> buf;
+    std::vector<std::uint64_t> ids;
+    for (std::uint64_t n : {1ull, 2ull, 4095ull, 4096ull, 1ull << 20, (1ull << 32) - 1, 1ull << 32,
+                            1ull << 50, (1ull << 56) - 2}) {
+        for (std::uint64_t shard : {0ull, 1ull, 255ull}) ids.push_back((n << 8) | shard);
+    }
+    for (int i = 0; i < 2000; ++i) {
+        const std::uint64_t id =
+            rng() % 3 == 0 ? (rng() | 1) : ((1 + rng() % 50'000) << 8) | (rng() % 3);
+        if (id != detail::count_table::no_key) ids.push_back(id);
+    }
+    std::map<std::uint64_t, std::vector<std::byte>> kept;
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (std::uint64_t id : ids) {
+        const order o = make_order(id, rng);
+        encode(o, buf);
+        order_store::entry* e =
+            store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+        if (kept.contains(id)) {
+            EXPECT_EQ(e, nullptr) << id;
+            continue;
+        }
+        ASSERT_NE(e, nullptr) << id;
+        kept.emplace(id, buf);
+    }
+    EXPECT_EQ(store.size(), kept.size());
+    for (const auto& [id, bytes] : kept) {
+        const order_store::entry* e = store.find(id);
+        ASSERT_NE(e, nullptr) << id;
+        EXPECT_EQ(e->id, id);
+        const std::span<const std::byte> p = store.placement(*e);
+        EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), p.begin(), p.end())) << id;
+        // A neighbour that was never inserted is not found through a shared number.
+        for (const std::uint64_t other : {id ^ std::uint64_t{0x80}, id + std::uint64_t{0x100}}) {
+            if (!kept.contains(other)) {
+                EXPECT_EQ(store.find(other), nullptr) << other;
+            }
+        }
+    }
+}
+
+TEST(OrderStore, InPlaceKeepsThePlacementWhereTheCallerHasIt) {
+    std::mt19937_64 rng(11);
+    order_store store;
+    std::vector<std::vector<std::byte>> logged(50);
+    for (std::uint64_t i = 0; i < logged.size(); ++i) {
+        const order o = make_order(((i + 1) << 8) | 1, rng);
+        encode(o, logged[i]);
+        const order_store::entry* e =
+            store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, logged[i], true);
+        ASSERT_NE(e, nullptr);
+        EXPECT_EQ(store.placement(*e).data(), logged[i].data());
+        EXPECT_EQ(store.placement(*e).size(), logged[i].size());
+        expect_same(o, store.materialize(*e));
+    }
+    // A copied one is not where the caller had it.
+    std::vector<std::byte> buf;
+    const order o = make_order((99ull << 8) | 1, rng);
+    encode(o, buf);
+    const order_store::entry* e =
+        store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+    ASSERT_NE(e, nullptr);
+    EXPECT_NE(store.placement(*e).data(), buf.data());
+    buf.assign(buf.size(), std::byte{0});
+    expect_same(o, store.materialize(*e));
+}
+
 }  // namespace
 }  // namespace fg::matching

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -198,6 +199,52 @@ TEST(ParallelReplay, ARefusedRecordStopsReplayAndIsNamed) {
     const bool read = eng.replay(static_cast<std::uint16_t>(record_type::order_moved), buf, error);
     EXPECT_FALSE(read && eng.finish_replay(error));
     EXPECT_EQ(error, "move record for unknown order 261 (record 1 replayed)");
+}
+
+// Replayed in place (engine::replay_in_place), the state is the same, and every order's
+// placement is read where the log has it: inside the records the owner keeps alive.
+TEST(ParallelReplay, InPlaceBuildsTheSameStateAndPointsIntoTheLog) {
+    std::mt19937_64 rng(seed_from_env("ParallelReplayInPlace"));
+    manual_clock clock;
+    const auto log = std::make_shared<const std::vector<logged>>(random_log(rng, clock.now_ms()));
+    for (std::size_t threads : {1u, 2u}) {
+        SCOPED_TRACE("threads " + std::to_string(threads));
+        memory_journal j1, j2;
+        engine copied(engine_options{.shard_count = 2}, clock, j1);
+        engine in_place(engine_options{.shard_count = 2,
+                                       .replay_threads = threads,
+                                       .replay_batch_bytes = 1 + rng() % 4096},
+                        clock, j2);
+        in_place.replay_in_place(log);
+        std::string error;
+        for (const logged& r : *log) {
+            const auto type = static_cast<std::uint16_t>(r.type);
+            ASSERT_TRUE(copied.replay(type, r.payload, error)) << error;
+            ASSERT_TRUE(in_place.replay(type, r.payload, error)) << error;
+        }
+        ASSERT_TRUE(copied.finish_replay(error)) << error;
+        ASSERT_TRUE(in_place.finish_replay(error)) << error;
+        EXPECT_EQ(state_of(copied), state_of(in_place));
+
+        const auto inside_log = [&](const void* p) {
+            for (const logged& r : *log) {
+                const auto* b = r.payload.data();
+                if (p >= b && p < b + r.payload.size()) return true;
+            }
+            return false;
+        };
+        std::size_t orders = 0;
+        for (std::size_t s = 0; s < 2; ++s) {
+            in_place.at(s).for_each_placed([&](order_status, const order_placed_view& v) {
+                ++orders;
+                EXPECT_TRUE(inside_log(v.buyer_id.data())) << v.id;
+            });
+            copied.at(s).for_each_placed([&](order_status, const order_placed_view& v) {
+                EXPECT_FALSE(inside_log(v.buyer_id.data())) << v.id;
+            });
+        }
+        EXPECT_GT(orders, 1000u);
+    }
 }
 
 }  // namespace
