@@ -250,7 +250,8 @@ int run(gateway::config& cfg) {
         .records = replayed.records,
         .truncated_bytes = replayed.truncated_bytes,
         .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - recovery_start)
-                       .count()};
+                       .count(),
+        .mapped_bytes = kept->bytes()};
     // ---- Live events (GET /v1/events): the feed tails the log from where recovery left it,
     // seeded with the recovered state; the log wakes it after each group commit. Declared
     // after srv so that it stops before the workers' io_contexts go away.

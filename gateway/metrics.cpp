@@ -188,6 +188,11 @@ std::string render_metrics(const std::vector<shard_report>& shards,
     t.help("flashgate_log_recovery_seconds", "gauge",
            "Time start-up recovery took (open, replay, checks).");
     t.line("flashgate_log_recovery_seconds ", recovery.seconds);
+    t.help("flashgate_log_recovery_mapped_bytes", "gauge",
+           "Bytes of the snapshot and log files start-up recovery read, kept mapped while the "
+           "process runs (recovered orders point into them); files deleted since keep their disk "
+           "space until exit.");
+    t.line("flashgate_log_recovery_mapped_bytes ", recovery.mapped_bytes);
     t.help("flashgate_log_disk_full", "gauge",
            "1 while the log's disk is full: writes get 503 disk_full, /readyz is 503.");
     t.line("flashgate_log_disk_full ", std::uint64_t{log.no_space ? 1u : 0u});

@@ -77,6 +77,8 @@ struct recovery_report {
     std::uint64_t records = 0;          // log records replayed
     std::uint64_t truncated_bytes = 0;  // torn tail cut from the last segment
     double seconds = 0;                 // opening the log, replaying it, checking the result
+    // Snapshot and log files recovery read and keeps mapped (storage/kept_mappings.hpp).
+    std::uint64_t mapped_bytes = 0;
 };
 
 std::string render_metrics(const std::vector<shard_report>& shards,

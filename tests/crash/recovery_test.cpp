@@ -212,6 +212,9 @@ TEST_P(torn_tail_test, CutIsReportedAndEveryEarlierOrderSurvives) {
     // The replay cuts from the record's start to the last non-zero byte left in the file.
     const std::size_t last_nonzero = bytes.find_last_not_of('\0');
     const std::uint64_t cut_want = last_nonzero + 1 - last.offset;
+    // Recovery keeps every segment it read mapped, at the size it found it.
+    std::uint64_t mapped_want = 0;
+    for (const fs::path& s : segments(data())) mapped_want += fs::file_size(s);
 
     restart();
     const std::string ready = "ready (replayed " + std::to_string(orders) + " records, cut " +
@@ -221,6 +224,7 @@ TEST_P(torn_tail_test, CutIsReportedAndEveryEarlierOrderSurvives) {
     const std::string metrics = c.get("/metrics").body;
     EXPECT_EQ(metric(metrics, "flashgate_log_recovery_truncated_bytes"), cut_want);
     EXPECT_EQ(metric(metrics, "flashgate_log_recovery_records"), std::uint64_t{orders});
+    EXPECT_EQ(metric(metrics, "flashgate_log_recovery_mapped_bytes"), mapped_want);
     EXPECT_NE(metrics.find("\nflashgate_log_recovery_seconds "), std::string::npos);
     for (int i = 0; i + 1 < orders; ++i) {
         http_reply r = c.get("/v1/orders/" + ids[static_cast<std::size_t>(i)]);
