@@ -22,39 +22,12 @@ const std::byte* order_store::copy_in(std::span<const std::byte> bytes) {
     return at;
 }
 
-std::uint32_t* order_store::numbered_cell(std::uint64_t id, bool add) {
-    const std::uint64_t number = id >> 8;
-    if (number >= numbered_max) return nullptr;
-    const std::size_t page = number / index_page_cells;
-    if (page >= numbered_.size()) {
-        if (!add) return nullptr;
-        numbered_.resize(page + 1);
-    }
-    if (!numbered_[page]) {
-        if (!add) return nullptr;
-        numbered_[page] = std::make_unique<std::uint32_t[]>(index_page_cells);
-    }
-    return &numbered_[page][number % index_page_cells];
-}
-
-std::int64_t order_store::find_slot(std::uint64_t id) const {
-    const std::uint64_t number = id >> 8;
-    const std::size_t page = number / index_page_cells;
-    if (number < numbered_max && page < numbered_.size() && numbered_[page]) {
-        const std::uint32_t pos = numbered_[page][number % index_page_cells];
-        if (pos != 0 && slot(pos - 1).id == id) return pos;
-    }
-    return others_.size() == 0 ? 0 : others_.get(id);
-}
-
 order_store::entry* order_store::insert(std::uint64_t id, order_status status,
                                         std::int64_t created_at_ms, std::int64_t hold_expires_at_ms,
                                         std::span<const std::byte> placement, bool in_place) {
-    FG_ASSERT(id != 0 && id != detail::count_table::no_key, "M13 (order ids are never 0 or ~0)");
+    FG_ASSERT(id != 0 && id != ~std::uint64_t{0}, "M13 (order ids are never 0 or ~0)");
     FG_ASSERT(size_ < UINT32_MAX, "M13 (a shard keeps fewer than 2^32 orders)");
-    if (find_slot(id) != 0) return nullptr;
-    std::uint32_t* cell = numbered_cell(id, true);
-    if (cell != nullptr && *cell != 0) cell = nullptr;  // the number is taken: another shard's id
+    if (index_.get(id) != 0) return nullptr;
     if (size_ % entries_per_chunk == 0) {
         entries_.push_back(std::make_unique<entry[]>(entries_per_chunk));
     }
@@ -66,22 +39,18 @@ order_store::entry* order_store::insert(std::uint64_t id, order_status status,
     e.placement_size = static_cast<std::uint32_t>(placement.size());
     e.placement_at = in_place ? placement.data() : copy_in(placement);
     ++size_;
-    if (cell != nullptr) {
-        *cell = static_cast<std::uint32_t>(size_);
-    } else {
-        others_.at(id) = static_cast<std::int64_t>(size_);
-    }
+    index_.set(id, static_cast<std::uint32_t>(size_));
     return &e;
 }
 
 order_store::entry* order_store::find(std::uint64_t id) {
-    const std::int64_t pos = find_slot(id);
-    return pos == 0 ? nullptr : &slot(static_cast<std::size_t>(pos - 1));
+    const std::uint32_t pos = index_.get(id);
+    return pos == 0 ? nullptr : &slot(pos - 1);
 }
 
 const order_store::entry* order_store::find(std::uint64_t id) const {
-    const std::int64_t pos = find_slot(id);
-    return pos == 0 ? nullptr : &slot(static_cast<std::size_t>(pos - 1));
+    const std::uint32_t pos = index_.get(id);
+    return pos == 0 ? nullptr : &slot(pos - 1);
 }
 
 order_store::entry& order_store::at(std::uint64_t id) {

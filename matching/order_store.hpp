@@ -4,10 +4,8 @@
 // rebuilds them all, so an order is stored the way it was logged: its order_placed payload,
 // byte for byte, in an append-only arena, beside the few fields that change after placement
 // (status, hold, last update, the steps since). The full `order` is decoded only when someone
-// asks for it. A shard numbers its orders 1, 2, 3, ... in the id's upper bits (shard.cpp,
-// next_order_id), so an id is found by that number in an array of pages, which replay fills
-// front to back: no hashing and no random access. An id the pages cannot hold (one that shares
-// its number with a kept order, as ids of other shards would) goes to a flat table instead.
+// asks for it. Ids are found by their number (detail::id_index): no hashing, and replay fills
+// the index front to back.
 //
 // Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
 
@@ -17,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "matching/detail/count_table.hpp"
+#include "matching/detail/id_index.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/order.hpp"
 
@@ -92,18 +90,10 @@ class order_store {
     }
     entry& slot(std::size_t i) { return entries_[i / entries_per_chunk][i % entries_per_chunk]; }
     const std::byte* copy_in(std::span<const std::byte> bytes);
-    // The index cell for an id's number, or null if its page does not exist (and `add` is false).
-    std::uint32_t* numbered_cell(std::uint64_t id, bool add);
-    std::int64_t find_slot(std::uint64_t id) const;
 
     std::vector<std::unique_ptr<entry[]>> entries_;  // chunks: entries never move
     std::size_t size_ = 0;
-    // id >> 8 -> its slot, plus 1 (0: none), in pages of index_page_cells; a null page holds none.
-    static constexpr std::size_t index_page_cells = std::size_t{1} << 12;
-    // Numbers at or past this go to `others_` (a page table for them would be too large).
-    static constexpr std::uint64_t numbered_max = std::uint64_t{1} << 32;
-    std::vector<std::unique_ptr<std::uint32_t[]>> numbered_;
-    detail::count_table others_;  // id -> its slot, plus 1: the ids the pages cannot hold
+    detail::id_index index_;  // id -> its slot, plus 1
     std::vector<std::unique_ptr<std::byte[]>> arena_;
     std::size_t arena_used_ = arena_chunk_bytes;  // of the newest chunk: none yet
 };

@@ -134,8 +134,8 @@ TEST(OrderStore, RefusesADuplicateIdAndFindsNothingForUnknownIds) {
     EXPECT_NE(store.find(0x1200), nullptr);
 }
 
-// Ids are found by their number (id >> 8) in pages; ids the pages cannot hold go to the table:
-// numbers shared by ids of other shards, numbers past 2^32, sparse numbers far apart.
+// Ids are found by their number (id >> 8) in pages per home byte, and numbers past 2^32 in a
+// flat table (detail::id_index): numbers shared by ids of other shards, far and sparse numbers.
 TEST(OrderStore, FindsIdsThatShareANumberOrLieFarOutside) {
     std::mt19937_64 rng(seed_from_env("OrderStoreIds"));
     order_store store;

@@ -1,0 +1,33 @@
+#include "matching/detail/id_index.hpp"
+
+#include "matching/assert.hpp"
+
+namespace fg::matching::detail {
+
+void id_index::set(std::uint64_t id, std::uint32_t pos) {
+    FG_ASSERT(pos != 0, "id_index positions start at 1");
+    const std::uint64_t number = id >> 8;
+    if (number < number_max && far_.get(id) == 0) {
+        auto& pages = homes_[id & 0xff];
+        const std::size_t page = number / page_cells;
+        if (page < pages.size() && pages[page]) {
+            std::uint32_t& cell = pages[page][number % page_cells];
+            if (cell == 0) ++in_pages_;
+            cell = pos;
+            return;
+        }
+        // A new page only while the pages stay a quarter full on average, counting the new one
+        // as full: the shards' ids fill their pages, scattered ids go to the table.
+        if ((pages_ + 1) * page_cells <= 4 * (in_pages_ + page_cells)) {
+            if (page >= pages.size()) pages.resize(page + 1);
+            pages[page] = std::make_unique<std::uint32_t[]>(page_cells);
+            pages[page][number % page_cells] = pos;
+            ++pages_;
+            ++in_pages_;
+            return;
+        }
+    }
+    far_.at(id) = pos;
+}
+
+}  // namespace fg::matching::detail
