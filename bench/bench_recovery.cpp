@@ -32,6 +32,7 @@
 #include "matching/clock.hpp"
 #include "matching/engine.hpp"
 #include "matching/event_codec.hpp"
+#include "matching/key_table.hpp"
 #include "storage/commit_log.hpp"
 #include "storage/kept_mappings.hpp"
 #include "storage/snapshot.hpp"
@@ -130,9 +131,14 @@ bool generate(const args& a, const std::filesystem::path& log_dir) {
     o.history.assign(1, matching::transition{});
     o.payment_method = "alipay";
     o.buyer_contact = {"Li Lei", "13800000000", "1 Demo Road, Hangzhou"};
+    // Ids as a gateway with --threads shards makes them: the key's home shard places the order
+    // and numbers it after its own previous one (engine::key_home_of, shard::next_order_id).
+    std::vector<std::uint64_t> numbered(a.threads, 0);
     for (std::uint64_t i = 1; i <= a.orders; ++i) {
-        o.id = (i << 8) | (rng() & 0xff);
         o.idempotency_key = "7f9c2ba4-e88f-4a1c-9c3d-" + std::to_string(100000000000 + i);
+        const std::uint64_t home =
+            (matching::key_table::hash(o.client + '\x1f' + o.idempotency_key) >> 40) % a.threads;
+        o.id = (++numbered[home] << 8) | home;
         o.buyer_id = "buyer-" + std::to_string(rng() % 1'000'000);
         o.items.clear();
         const int lines = rng() % 4 == 0 ? 2 : 1;

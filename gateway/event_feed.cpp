@@ -175,18 +175,25 @@ void event_view::seed_order(matching::order_status now, const matching::order_pl
     for (const auto& line : placed.lines()) add_line(v, line.sku_id, line.qty);
 }
 
+void event_view::reserve_orders(std::size_t orders) {
+    orders_.reserve(orders_.size() + orders);
+    // Most orders have a line or two; capacity that is never written costs no memory.
+    lines_.reserve(lines_.size() + 2 * orders);
+}
+
 event_view::order_view* event_view::find_order(std::uint64_t id) {
-    const std::int64_t* pos = order_index_.find(id);
-    return pos == nullptr || *pos == 0 ? nullptr : &orders_[static_cast<std::size_t>(*pos - 1)];
+    const std::uint32_t pos = order_index_.get(id);
+    return pos == 0 ? nullptr : &orders_[pos - 1];
 }
 
 event_view::order_view& event_view::add_order(std::uint64_t id, matching::order_status status) {
-    std::int64_t& pos = order_index_.at(id);
+    std::uint32_t pos = order_index_.get(id);
     if (pos == 0) {
         orders_.emplace_back();
-        pos = static_cast<std::int64_t>(orders_.size());
+        pos = static_cast<std::uint32_t>(orders_.size());
+        order_index_.set(id, pos);
     }
-    order_view& o = orders_[static_cast<std::size_t>(pos - 1)];
+    order_view& o = orders_[pos - 1];
     o.status = status;
     o.first_line = static_cast<std::uint32_t>(lines_.size());
     o.line_count = 0;
@@ -565,6 +572,9 @@ void seed_from_engine(event_feed& feed, matching::engine& engine) {
     for (std::size_t i = 0; i < engine.shard_count(); ++i) {
         engine.at(i).stock().for_each([&view](const matching::sku_state& s) { view.seed_sku(s); });
     }
+    std::size_t orders = 0;
+    for (std::size_t i = 0; i < engine.shard_count(); ++i) orders += engine.at(i).live_orders();
+    view.reserve_orders(orders);
     for (std::size_t i = 0; i < engine.shard_count(); ++i) {
         const matching::shard& sh = engine.at(i);
         sh.for_each_placed(

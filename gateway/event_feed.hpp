@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "matching/detail/count_table.hpp"
+#include "matching/detail/id_index.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/inventory.hpp"
 #include "matching/order.hpp"
@@ -73,6 +73,8 @@ struct stock_alarm {
 class event_view {
  public:
     void seed_sku(const matching::sku_state& s);
+    // Room for `orders` more orders, so that seeding millions of them copies none.
+    void reserve_orders(std::size_t orders);
     // An order from its status now and its placement read in place.
     void seed_order(matching::order_status now, const matching::order_placed_view& placed);
 
@@ -110,7 +112,7 @@ class event_view {
     line_view& add_line(order_view& o, std::string_view sku_id, std::int64_t qty);
 
     matching::string_map<sku_view> skus_;
-    matching::detail::count_table order_index_;  // order id -> its position in orders_, plus 1
+    matching::detail::id_index order_index_;  // order id -> its position in orders_, plus 1
     std::vector<order_view> orders_;
     std::vector<line_view> lines_;
     std::vector<stock_event> fired_;
