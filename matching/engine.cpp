@@ -402,18 +402,23 @@ bool engine::export_records(const record_sink& emit) const {
         encode(block_changed{.kind = block_kind::network, .value = to_string(net)}, buf);
         ok = emit(record_type::block_changed, buf);
     });
-    // Each order as it was logged, then its moves.
-    for (const auto& s : shards_) {
-        s->orders_.for_each([&](const order_store::entry& o) {
-            if (!ok) return;
-            ok = emit(record_type::order_placed, s->orders_.placement(o));
+    // Each order as it was logged, then its moves. The shards take turns, one order each, so
+    // that a replay on one thread per shard finds work for every thread in every batch (each
+    // shard's own orders, and so its keys' ages, keep their order).
+    std::size_t most = 0;
+    for (const auto& s : shards_) most = std::max(most, s->orders_.size());
+    for (std::size_t n = 0; ok && n < most; ++n) {
+        for (const auto& s : shards_) {
+            if (n >= s->orders_.size()) continue;
+            const order_store::entry& o = s->orders_.nth(n);
+            ok = ok && emit(record_type::order_placed, s->orders_.placement(o));
             for (std::size_t i = 0; ok && i < o.moves().size(); ++i) {
                 encode(order_moved{.order_id = o.id, .step = o.moves()[i]}, buf);
                 ok = emit(record_type::order_moved, buf);
             }
-        });
-        if (!ok) return false;
+        }
     }
+    if (!ok) return false;
     // Logged refusals still within their retention (keys of orders come with the orders).
     for (const auto& s : shards_) {
         s->keys_.for_each([&](std::string_view scoped, const key_entry& k) {

@@ -75,6 +75,9 @@ class order_store {
 
     std::size_t size() const { return size_; }
 
+    // The n-th order kept (n < size()).
+    const entry& nth(std::size_t n) const { return slot(n); }
+
     // Every order, in the order they were kept.
     template <class Fn>
     void for_each(Fn&& fn) const {
