@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 #include "matching/order_id.hpp"
 
 namespace fg::matching {
@@ -18,6 +21,31 @@ TEST(CurrencyCode, UnknownOrMalformedCodesAreRefused) {
     EXPECT_FALSE(currency_code::parse("cny"));
     EXPECT_FALSE(currency_code::parse("CN"));
     EXPECT_FALSE(currency_code::parse(""));
+    EXPECT_FALSE(currency_code::parse("CNYX"));
+    EXPECT_FALSE(
+        currency_code::parse("\xff"
+                             "NY"));
+    EXPECT_FALSE(currency_code::parse(std::string_view("CN\0", 3)));
+}
+
+// Over every three capital letters: the known codes, and nothing else, parse back to themselves.
+TEST(CurrencyCode, EveryThreeLetterCodeIsKnownOrRefused) {
+    int known = 0;
+    std::string code = "AAA";
+    for (char a = 'A'; a <= 'Z'; ++a) {
+        for (char b = 'A'; b <= 'Z'; ++b) {
+            for (char c = 'A'; c <= 'Z'; ++c) {
+                code = {a, b, c};
+                if (const auto parsed = currency_code::parse(code)) {
+                    ++known;
+                    EXPECT_EQ(parsed->view(), code);
+                }
+            }
+        }
+    }
+    EXPECT_EQ(known, 46);
+    EXPECT_TRUE(currency_code::parse("AED"));
+    EXPECT_TRUE(currency_code::parse("ZAR"));
 }
 
 TEST(OrderId, FormatThenParseRoundTrips) {
