@@ -150,8 +150,9 @@ bool generate(const args& a, const std::filesystem::path& log_dir) {
     std::vector<std::uint64_t> numbered(a.threads, 0);
     for (std::uint64_t i = 1; i <= a.orders; ++i) {
         o.idempotency_key = "7f9c2ba4-e88f-4a1c-9c3d-" + std::to_string(100000000000 + i);
-        const std::uint64_t home =
-            (matching::key_table::hash(o.client + '\x1f' + o.idempotency_key) >> 40) % a.threads;
+        const std::uint64_t home = matching::engine::key_home_of(
+            matching::key_table::hash(matching::engine::scoped_key(o.client, o.idempotency_key)),
+            a.threads);
         o.id = (++numbered[home] << 8) | home;
         o.buyer_id = "buyer-" + std::to_string(rng() % 1'000'000);
         o.items.clear();

@@ -71,7 +71,11 @@ std::size_t engine::key_home(std::string_view scoped_key) const {
 
 // The high bits of the key's hash: the key table indexes by the low ones.
 std::size_t engine::key_home_of(std::uint64_t key_hash) const {
-    return (key_hash >> 40) % shards_.size();
+    return key_home_of(key_hash, shards_.size());
+}
+
+std::size_t engine::key_home_of(std::uint64_t key_hash, std::size_t shard_count) {
+    return (key_hash >> 40) % shard_count;
 }
 
 std::size_t engine::buyer_home(std::string_view buyer_id) const {

@@ -50,6 +50,8 @@ class engine {
     // Where a (client, key) pair is checked: the scoped key is "client \x1f key".
     std::size_t key_home(std::string_view scoped_key) const;
     std::size_t key_home_of(std::uint64_t key_hash) const;  // key_table::hash(scoped_key)
+    // The same rule for `shard_count` shards, without an engine (tools that write logs).
+    static std::size_t key_home_of(std::uint64_t key_hash, std::size_t shard_count);
     std::size_t buyer_home(std::string_view buyer_id) const;
     // The owner of an address's per-IP rules (risk.hpp, ip_rule_key).
     std::size_t ip_home(const ip_address& from) const;
