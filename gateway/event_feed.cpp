@@ -187,11 +187,10 @@ event_view::order_view* event_view::find_order(std::uint64_t id) {
 }
 
 event_view::order_view& event_view::add_order(std::uint64_t id, matching::order_status status) {
-    std::uint32_t pos = order_index_.get(id);
+    std::uint32_t pos = order_index_.insert(id, static_cast<std::uint32_t>(orders_.size() + 1));
     if (pos == 0) {
         orders_.emplace_back();
         pos = static_cast<std::uint32_t>(orders_.size());
-        order_index_.set(id, pos);
     }
     order_view& o = orders_[pos - 1];
     o.status = status;

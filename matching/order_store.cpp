@@ -27,7 +27,8 @@ order_store::entry* order_store::insert(std::uint64_t id, order_status status,
                                         std::span<const std::byte> placement, bool in_place) {
     FG_ASSERT(id != 0 && id != ~std::uint64_t{0}, "M13 (order ids are never 0 or ~0)");
     FG_ASSERT(size_ < UINT32_MAX, "M13 (a shard keeps fewer than 2^32 orders)");
-    if (index_.get(id) != 0) return nullptr;
+    // The entry comes next, at slot size_, and cannot fail: claim the id for it first.
+    if (index_.insert(id, static_cast<std::uint32_t>(size_ + 1)) != 0) return nullptr;
     if (size_ % entries_per_chunk == 0) {
         entries_.push_back(std::make_unique<entry[]>(entries_per_chunk));
     }
@@ -39,7 +40,6 @@ order_store::entry* order_store::insert(std::uint64_t id, order_status status,
     e.placement_size = static_cast<std::uint32_t>(placement.size());
     e.placement_at = in_place ? placement.data() : copy_in(placement);
     ++size_;
-    index_.set(id, static_cast<std::uint32_t>(size_));
     return &e;
 }
 

@@ -4,17 +4,19 @@
 
 namespace fg::matching::detail {
 
-void id_index::set(std::uint64_t id, std::uint32_t pos) {
+std::uint32_t id_index::insert(std::uint64_t id, std::uint32_t pos) {
     FG_ASSERT(pos != 0, "id_index positions start at 1");
     const std::uint64_t number = id >> 8;
-    if (number < number_max && far_.get(id) == 0) {
+    const bool far = far_.size() != 0 && far_.get(id) != 0;
+    if (number < number_max && !far) {
         auto& pages = homes_[id & 0xff];
         const std::size_t page = number / page_cells;
         if (page < pages.size() && pages[page]) {
             std::uint32_t& cell = pages[page][number % page_cells];
-            if (cell == 0) ++in_pages_;
+            if (cell != 0) return cell;
             cell = pos;
-            return;
+            ++in_pages_;
+            return 0;
         }
         // A new page only while the pages stay a quarter full on average, counting the new one
         // as full: the shards' ids fill their pages, scattered ids go to the table.
@@ -24,10 +26,13 @@ void id_index::set(std::uint64_t id, std::uint32_t pos) {
             pages[page][number % page_cells] = pos;
             ++pages_;
             ++in_pages_;
-            return;
+            return 0;
         }
     }
-    far_.at(id) = pos;
+    std::int64_t& cell = far_.at(id);
+    if (cell != 0) return static_cast<std::uint32_t>(cell);
+    cell = pos;
+    return 0;
 }
 
 }  // namespace fg::matching::detail

@@ -25,8 +25,9 @@ class id_index {
         if (const std::uint32_t* cell = find_cell(id); cell != nullptr && *cell != 0) return *cell;
         return far_.size() == 0 ? 0 : static_cast<std::uint32_t>(far_.get(id));
     }
-    // Sets the position of `id` (pos != 0).
-    void set(std::uint64_t id, std::uint32_t pos);
+    // Gives `id` the position `pos` (!= 0) if it has none and returns 0; else changes nothing
+    // and returns the position it has. One lookup for "find, else add".
+    std::uint32_t insert(std::uint64_t id, std::uint32_t pos);
 
     std::size_t pages() const { return pages_; }  // of page_cells cells each
     static constexpr std::size_t page_cells = std::size_t{1} << 12;

@@ -37,7 +37,7 @@ TEST(IdIndex, ShardIdsFillPagesFrontToBack) {
             for (auto& n : next) n = 60'000;  // a restart: every shard goes on from the highest
         }
         const std::uint64_t id = (++next[home] << 8) | home;
-        index.set(id, pos);
+        ASSERT_EQ(index.insert(id, pos), 0u) << id;
         model[id] = pos;
     }
     expect_matches(index, model, rng);
@@ -55,7 +55,7 @@ TEST(IdIndex, ScatteredAndFarIdsAreFoundAndKeepItSmall) {
         const std::uint64_t id =
             rng() % 5 == 0 ? (rng() | (std::uint64_t{1} << 45)) : (n << 8) | (rng() & 0xff);
         if (model.contains(id)) continue;
-        index.set(id, ++pos);
+        ASSERT_EQ(index.insert(id, ++pos), 0u) << id;
         model[id] = pos;
     }
     expect_matches(index, model, rng);
@@ -63,14 +63,15 @@ TEST(IdIndex, ScatteredAndFarIdsAreFoundAndKeepItSmall) {
     EXPECT_LE(index.pages() * id_index::page_cells, 4 * (model.size() + id_index::page_cells));
 }
 
-TEST(IdIndex, SetAgainMovesThePosition) {
+TEST(IdIndex, InsertKeepsThePositionAnIdHas) {
     id_index index;
-    index.set(0x105, 7);
-    index.set(0x105, 9);
-    index.set(std::uint64_t{1} << 50, 3);
-    index.set(std::uint64_t{1} << 50, 4);
-    EXPECT_EQ(index.get(0x105), 9u);
-    EXPECT_EQ(index.get(std::uint64_t{1} << 50), 4u);
+    const std::uint64_t far = std::uint64_t{1} << 50;
+    EXPECT_EQ(index.insert(0x105, 7), 0u);
+    EXPECT_EQ(index.insert(0x105, 9), 7u);
+    EXPECT_EQ(index.insert(far, 3), 0u);
+    EXPECT_EQ(index.insert(far, 4), 3u);
+    EXPECT_EQ(index.get(0x105), 7u);
+    EXPECT_EQ(index.get(far), 3u);
     EXPECT_EQ(index.get(0x205), 0u);
     EXPECT_EQ(index.get(0x104), 0u);
 }
