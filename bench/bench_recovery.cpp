@@ -225,8 +225,12 @@ struct rebuilt {
 
 // Feeds every record to `replay` and returns how many it fed, or nothing (with `error`). The
 // files it maps go to `keep`, so that the engine can point into them, as start-up does.
-using record_source = std::function<std::optional<std::uint64_t>(
-    const storage::replay_fn& replay, storage::kept_mappings& keep, std::string&)>;
+struct record_source {
+    std::uint64_t bytes = 0;  // of the files it reads: start-up sizes the tables from them
+    std::function<std::optional<std::uint64_t>(const storage::replay_fn& replay,
+                                               storage::kept_mappings& keep, std::string&)>
+        feed;
+};
 
 // Rebuilds `r.engine` from `source` as start-up does, timed, and prints the phase's line.
 bool rebuild(rebuilt& r, const char* name, const char* what, const record_source& source) {
@@ -235,7 +239,8 @@ bool rebuild(rebuilt& r, const char* name, const char* what, const record_source
     const cpu_time c0 = cpu_now();
     auto kept = std::make_shared<storage::kept_mappings>();
     r.engine.replay_in_place(kept);
-    const std::optional<std::uint64_t> records = source(
+    r.engine.expect_replay_bytes(source.bytes);
+    const std::optional<std::uint64_t> records = source.feed(
         [&](std::uint16_t type, std::uint64_t, std::span<const std::byte> payload) {
             return r.engine.replay(type, payload, error);
         },
@@ -260,32 +265,34 @@ bool rebuild(rebuilt& r, const char* name, const char* what, const record_source
 
 // Every record of the log in `log_dir`, as commit_log::open replays them.
 record_source from_log(const std::filesystem::path& log_dir) {
-    return [log_dir](const storage::replay_fn& replay, storage::kept_mappings& keep,
-                     std::string& error) -> std::optional<std::uint64_t> {
-        std::uint64_t n = 0;
-        auto log = storage::commit_log::open(
-            {.dir = log_dir, .keep = &keep},
-            [&](std::uint16_t type, std::uint64_t lsn, std::span<const std::byte> payload) {
-                ++n;
-                return replay(type, lsn, payload);
-            },
-            error);
-        if (!log) return std::nullopt;
-        return n;
-    };
+    return {storage::segment_bytes_on_disk(log_dir),
+            [log_dir](const storage::replay_fn& replay, storage::kept_mappings& keep,
+                      std::string& error) -> std::optional<std::uint64_t> {
+                std::uint64_t n = 0;
+                auto log = storage::commit_log::open(
+                    {.dir = log_dir, .keep = &keep},
+                    [&](std::uint16_t type, std::uint64_t lsn, std::span<const std::byte> payload) {
+                        ++n;
+                        return replay(type, lsn, payload);
+                    },
+                    error);
+                if (!log) return std::nullopt;
+                return n;
+            }};
 }
 
 // Every record of one snapshot file.
 record_source from_snapshot(const std::filesystem::path& path) {
-    return [path](const storage::replay_fn& replay, storage::kept_mappings& keep,
-                  std::string& error) -> std::optional<std::uint64_t> {
-        std::uint64_t pos = 0, records = 0;
-        if (storage::load_snapshot(path, replay, pos, records, error, &keep) !=
-            storage::snapshot_load::ok) {
-            return std::nullopt;
-        }
-        return records;
-    };
+    return {std::filesystem::file_size(path),
+            [path](const storage::replay_fn& replay, storage::kept_mappings& keep,
+                   std::string& error) -> std::optional<std::uint64_t> {
+                std::uint64_t pos = 0, records = 0;
+                if (storage::load_snapshot(path, replay, pos, records, error, &keep) !=
+                    storage::snapshot_load::ok) {
+                    return std::nullopt;
+                }
+                return records;
+            }};
 }
 
 }  // namespace

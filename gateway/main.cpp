@@ -88,12 +88,16 @@ void print_demo(const gateway::config& cfg, std::uint16_t port) {
 // Loads the newest snapshot that checks into `engine`. An invalid one (torn by a crash before
 // its rename could not be, but a disk can garble it) is skipped for the one before it, whose
 // log suffix retention kept. False only when a valid snapshot holds a record the engine
-// refuses: its state is then partial and start-up must stop.
-bool load_newest_snapshot(const std::filesystem::path& dir, matching::engine& engine,
-                          storage::kept_mappings& keep, std::optional<storage::snapshot_file>& base,
-                          std::string& error) {
+// refuses: its state is then partial and start-up must stop. First sizes the engine's tables
+// for the newest snapshot and `log_bytes` of log.
+bool load_newest_snapshot(const std::filesystem::path& dir, std::uint64_t log_bytes,
+                          matching::engine& engine, storage::kept_mappings& keep,
+                          std::optional<storage::snapshot_file>& base, std::string& error) {
     std::vector<storage::snapshot_file> found;
     if (!storage::list_snapshots(dir, found, error)) return false;
+    std::error_code ec;
+    const std::uintmax_t newest = found.empty() ? 0 : std::filesystem::file_size(found[0].path, ec);
+    engine.expect_replay_bytes(log_bytes + (ec ? 0 : newest));
     for (const storage::snapshot_file& f : found) {
         std::uint64_t pos = 0;
         std::uint64_t records = 0;
@@ -224,7 +228,8 @@ int run(gateway::config& cfg) {
     auto kept = std::make_shared<storage::kept_mappings>();
     engine.replay_in_place(kept);
     std::optional<storage::snapshot_file> base;
-    if (!load_newest_snapshot(snapshot_dir, engine, *kept, base, error)) {
+    if (!load_newest_snapshot(snapshot_dir, storage::segment_bytes_on_disk(cfg.data_dir / "log"),
+                              engine, *kept, base, error)) {
         std::fprintf(stderr, "flashgate: recovery failed: %s\n", error.c_str());
         srv.stop();
         return 2;

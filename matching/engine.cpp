@@ -69,7 +69,7 @@ std::size_t engine::key_home(std::string_view scoped_key) const {
     return key_home_of(key_table::hash(scoped_key));
 }
 
-// The high bits of the key's hash: the key table indexes by the low ones.
+// The high bits of the key's hash: the key table starts its probes from the low ones.
 std::size_t engine::key_home_of(std::uint64_t key_hash) const {
     return key_home_of(key_hash, shards_.size());
 }
@@ -108,6 +108,18 @@ std::size_t engine::order_home(std::uint64_t order_id) const {
 // it on a list that the line owners apply once the whole batch is in. Counts only ever add, and
 // every effect of an order comes after its hold (an earlier batch or the same batch's first
 // phase), so the state is the one a single thread would build.
+
+// The guess: one order per 224 bytes (a storefront's order_placed record with its frame is
+// 200 to 260 bytes; moves and refusals are smaller but rarer), each with its key and 1.25 lines
+// on average. Keys spread over the shards by their hash and lines by their SKU, so each shard
+// gets its share. Too high costs the unused part of one table; too low, one doubling.
+void engine::expect_replay_bytes(std::uint64_t bytes) {
+    const std::uint64_t orders = bytes / 224 / shards_.size();
+    for (const auto& s : shards_) {
+        s->keys_.reserve(orders);
+        s->stock_.reserve_buyer_counts(orders + orders / 4);
+    }
+}
 
 bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error) {
     if (replay_parts_.empty()) {
@@ -272,15 +284,20 @@ bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
         }
     }
     p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
-    if (p.mine(order_home(o.id)) && shards_[order_home(o.id)]->orders_.insert(
-                                        o.id, o.status, o.created_at_ms, o.hold_expires_at_ms,
-                                        payload, payload_owner_ != nullptr) == nullptr) {
-        p.error = "order id logged twice";
-        return false;
+    const order_store::entry* kept = nullptr;
+    if (p.mine(order_home(o.id))) {
+        kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.created_at_ms,
+                                                         o.hold_expires_at_ms, payload,
+                                                         payload_owner_ != nullptr);
+        if (kept == nullptr) {
+            p.error = "order id logged twice";
+            return false;
+        }
     }
     // Keys past their retention are not brought back: the key may be used again.
     if (o.created_at_ms + opts_.key_ttl_ms > p.now_ms) {
-        if (key_entry* k = keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest, p)) {
+        if (key_entry* k =
+                keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest, p, kept)) {
             k->order_id = o.id;
         }
     }
@@ -348,9 +365,11 @@ void engine::replay_refusal(key_refused e, replay_part& p) {
 }
 
 // A key as a later record states it replaces what an earlier one said (a vacant key reused).
-// Null when the key's home is not this part's.
+// Null when the key's home is not this part's. `order`: the order the key created, if this part
+// kept it; the key reads its bytes from it when both live at the same shard.
 key_entry* engine::keep_key(std::string_view client, std::string_view key,
-                            std::int64_t created_at_ms, const body_digest& digest, replay_part& p) {
+                            std::int64_t created_at_ms, const body_digest& digest, replay_part& p,
+                            const order_store::entry* order) {
     std::string& scoped = p.scoped;
     scoped.assign(client).push_back('\x1f');
     scoped.append(key);
@@ -358,7 +377,8 @@ key_entry* engine::keep_key(std::string_view client, std::string_view key,
     const std::size_t home = key_home_of(h);
     if (!p.mine(home)) return nullptr;
     key_table& keys = shards_[home]->keys_;
-    key_entry& k = keys.get_or_add(scoped, h);
+    if (order != nullptr && order_home(order->id) != home) order = nullptr;
+    key_entry& k = keys.get_or_add(scoped, h, order);
     const std::uint32_t slot = k.slot;
     k = key_entry{.created_at_ms = created_at_ms, .digest = digest, .in_flight = false};
     k.slot = slot;

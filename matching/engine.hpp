@@ -65,6 +65,10 @@ class engine {
     // several replay threads a record may be applied (and refused) only at a later call or at
     // flush_replay(); the error then names the record.
     bool replay(std::uint16_t type, std::span<const std::byte> payload, std::string& error);
+    // Sizes the shards' tables for a replay of about `bytes` of snapshot and log, before the
+    // first record: a table that doubles on the way writes every smaller one first. A guess
+    // from the files' sizes, so it only changes speed and memory, never the state.
+    void expect_replay_bytes(std::uint64_t bytes);
     // From now on, the payloads given to replay() stay readable as long as `owner` lives (the
     // mapped log and snapshot: storage/kept_mappings.hpp). The engine keeps `owner` and points
     // at them instead of copying: an order's placement stays where the log has it.
@@ -112,7 +116,8 @@ class engine {
     bool replay_block(std::span<const std::byte> payload, replay_part& p);
     void replay_refusal(key_refused e, replay_part& p);
     key_entry* keep_key(std::string_view client, std::string_view key, std::int64_t created_at_ms,
-                        const body_digest& digest, replay_part& p);
+                        const body_digest& digest, replay_part& p,
+                        const order_store::entry* order = nullptr);
     // What a logged move does to the stock of the order's lines that `p` owns.
     void apply_effect(stock_effect effect, const order_placed_view& placed, const replay_part& p);
 

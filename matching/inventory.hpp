@@ -72,6 +72,9 @@ class inventory {
     // order's hold lapsed). False, and nothing changed, if any line lacks the units or its SKU.
     [[nodiscard]] bool try_retake(std::string_view buyer_id, std::span<const stock_line> lines);
 
+    // Room for `pairs` (SKU, buyer) counts without growing (replay sizes it from the log).
+    void reserve_buyer_counts(std::size_t pairs) { bought_.reserve(pairs); }
+
     // M1/M2 over every SKU; false with a message naming the SKU when broken.
     bool check(std::string& error) const;
 

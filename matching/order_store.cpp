@@ -70,9 +70,9 @@ order order_store::as_placed(const entry& e) const {
     return o;
 }
 
-order_placed_view order_store::placed_view(const entry& e) const {
+order_placed_view order_store::placed_view(const entry& e) {
     order_placed_view v;
-    const bool decoded = decode(placement(e), v);
+    const bool decoded = decode({e.placement_at, e.placement_size}, v);
     FG_ASSERT(decoded, "M13 (a kept placement decodes: it was checked when kept)");
     return v;
 }

@@ -66,7 +66,7 @@ class order_store {
     // The order as it was placed (what a replayed Idempotency-Key answers).
     order as_placed(const entry& e) const;
     // The placement read in place, without allocating (M13: it always decodes).
-    order_placed_view placed_view(const entry& e) const;
+    static order_placed_view placed_view(const entry& e);
     // The order_placed payload exactly as it was logged.
     std::span<const std::byte> placement(const entry& e) const;
 

@@ -342,8 +342,10 @@ void shard::commit_placement(std::uint64_t txn) {
         }
         if (done.from) record_for_rules(placed.buyer_id, *done.from, placed.created_at_ms);
         // The store keeps the record as logged; the reply gets the order itself.
-        orders_.insert(placed.id, placed.status, placed.created_at_ms, placed.hold_expires_at_ms,
-                       done.record);
+        const order_store::entry* kept = orders_.insert(
+            placed.id, placed.status, placed.created_at_ms, placed.hold_expires_at_ms, done.record);
+        FG_ASSERT(kept != nullptr, "M11 (an idempotency key names an order that is kept)");
+        keys_.bytes_from(*done.claimed, *kept);
         finish_placement(txn,
                          place_result{.result = outcome::ok, .placed = std::move(done.placed)});
     });

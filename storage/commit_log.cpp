@@ -8,6 +8,7 @@
 #include "storage/detail/log_reader.hpp"
 #include "storage/detail/log_ring.hpp"
 #include "storage/detail/log_writer.hpp"
+#include "storage/detail/segment_file.hpp"
 #include "storage/record_frame.hpp"
 
 namespace fg::storage {
@@ -148,6 +149,21 @@ bool read_sealed_segments(const std::filesystem::path& dir, std::uint64_t from_p
                           std::uint64_t below_index, const replay_fn& on_record,
                           std::uint64_t& next_pos, std::string& error) {
     return detail::read_sealed(dir, from_pos, below_index, on_record, next_pos, error);
+}
+
+std::uint64_t segment_bytes_on_disk(const std::filesystem::path& dir) {
+    std::vector<detail::segment_entry> segments;
+    std::string error;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec) || !detail::list_segments(dir, segments, error)) {
+        return 0;
+    }
+    std::uint64_t bytes = 0;
+    for (const detail::segment_entry& s : segments) {
+        const std::uintmax_t size = std::filesystem::file_size(s.path, ec);
+        if (!ec) bytes += size;
+    }
+    return bytes;
 }
 
 bool remove_segments_before(const std::filesystem::path& dir, std::uint64_t pos,

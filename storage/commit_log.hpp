@@ -135,6 +135,11 @@ bool read_sealed_segments(const std::filesystem::path& dir, std::uint64_t from_p
                           std::uint64_t below_index, const replay_fn& on_record,
                           std::uint64_t& next_pos, std::string& error);
 
+// The bytes of the segment files in `dir`, preallocated tails included: about what opening the
+// log reads, known before it starts (for engine::expect_replay_bytes). 0 when there are none or
+// the directory cannot be listed: open() reports that.
+std::uint64_t segment_bytes_on_disk(const std::filesystem::path& dir);
+
 // Deletes, oldest first, each segment with index below `below_index` whose successor starts at
 // or before `pos` (so all its records lie before `pos`), then fsyncs the directory. Oldest first
 // keeps the remaining segments contiguous should the process die half way.

@@ -4,6 +4,7 @@
 // process. Not stable across versions or builds: never store it or send it anywhere (the shard
 // of a SKU is chosen by engine::sku_owner, which is stable on purpose).
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -66,5 +67,11 @@ inline std::uint64_t hash_bytes(std::string_view s) {
 
 // Spreads a structured 64-bit key (small counters packed together) over all 64 bits.
 inline std::uint64_t hash_u64(std::uint64_t key) { return fold_multiply(key ^ hash_k0, hash_k3); }
+
+// Where a hash starts probing in a table of `cells` cells: the high half of the product, so a
+// table can have any size, not only a power of two, and be sized to what it will hold.
+inline std::size_t cell_for(std::uint64_t hash, std::size_t cells) {
+    return static_cast<std::size_t>((static_cast<uint128>(hash) * cells) >> 64);
+}
 
 }  // namespace fg::matching::detail

@@ -13,7 +13,7 @@ std::int64_t& count_table::at(std::uint64_t key) {
         if (sl.key == key) return sl.count;
     }
     // New key: grow first if needed, so the free slot found is in the table the key stays in.
-    if ((used_ + 1) * 8 > slots_.size() * 5) grow();
+    if ((used_ + 1) * 8 > slots_.size() * 5) rebuild(slots_.empty() ? 16 : slots_.size() * 2);
     slot& sl = slots_[probe(key)];
     sl.key = key;
     sl.count = 0;
@@ -21,9 +21,13 @@ std::int64_t& count_table::at(std::uint64_t key) {
     return sl.count;
 }
 
-void count_table::grow() {
+void count_table::reserve(std::size_t keys) {
+    if (keys * 8 > slots_.size() * 5) rebuild(keys * 8 / 5 + 1);
+}
+
+void count_table::rebuild(std::size_t slots) {
     auto old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
+    slots_.assign(slots, slot{});
     for (const slot& sl : old) {
         if (sl.key != no_key) slots_[probe(sl.key)] = sl;
     }

@@ -1,7 +1,9 @@
 #pragma once
 
 // A flat open-addressing map from a 64-bit key to a 64-bit count: one array of (key, count)
-// pairs, power-of-two size, linear probing, at most 5/8 full, doubled when it would be fuller.
+// pairs, linear probing, at most 5/8 full, doubled when it would be fuller. reserve() sizes it
+// for what it will hold (any size, not only a power of two), so that a replay that knows
+// roughly how many keys are coming does not write every smaller table on the way.
 // Keys are never removed: a count of 0 stays in place and means the same as no entry, so the
 // table needs no tombstones. One key value (`no_key`) is reserved to mark free slots.
 
@@ -32,7 +34,11 @@ class count_table {
     // The count for `key`, inserted at 0 if new. Valid until the next insert.
     std::int64_t& at(std::uint64_t key);
 
+    // Room for `keys` keys in all without growing.
+    void reserve(std::size_t keys);
+
     std::size_t size() const { return used_; }
+    std::size_t capacity() const { return slots_.size() * 5 / 8; }
 
  private:
     struct slot {
@@ -42,12 +48,14 @@ class count_table {
 
     // The slot holding `key`, or the free slot where it would go.
     std::size_t probe(std::uint64_t key) const {
-        const std::size_t mask = slots_.size() - 1;
-        std::size_t i = hash_u64(key) & mask;
-        while (slots_[i].key != key && slots_[i].key != no_key) i = (i + 1) & mask;
+        const std::size_t n = slots_.size();
+        std::size_t i = cell_for(hash_u64(key), n);
+        while (slots_[i].key != key && slots_[i].key != no_key) {
+            if (++i == n) i = 0;
+        }
         return i;
     }
-    void grow();
+    void rebuild(std::size_t slots);
 
     std::vector<slot, table_allocator<slot>> slots_;
     std::size_t used_ = 0;

@@ -214,6 +214,23 @@ TEST(InventoryCounts, KeepsEveryKeyThroughGrowthAndZerosStay) {
     EXPECT_EQ(counts.size(), keys);
 }
 
+// reserve() sizes the table to any number of slots, keeps what it holds, and the table still
+// doubles from there when more keys come than were reserved.
+TEST(InventoryCounts, AReservedTableKeepsItsKeysAndGrowsPastTheReservation) {
+    detail::count_table counts;
+    counts.reserve(12'345);
+    EXPECT_GE(counts.capacity(), 12'345u);
+    const std::size_t reserved = counts.capacity();
+    for (std::uint64_t k = 0; k < 12'345; ++k) counts.at(k * 977) += 2;
+    EXPECT_EQ(counts.capacity(), reserved) << "no growth within the reservation";
+    counts.reserve(50'001);  // a rebuild with keys in it
+    for (std::uint64_t k = 12'345; k < 150'000; ++k) counts.at(k * 977) += 2;
+    EXPECT_GT(counts.capacity(), 150'000u);
+    EXPECT_EQ(counts.size(), 150'000u);
+    for (std::uint64_t k = 0; k < 150'000; ++k) ASSERT_EQ(counts.get(k * 977), 2) << k;
+    EXPECT_EQ(counts.find(977 * 150'000), nullptr);
+}
+
 namespace {
 
 // A plain model of one inventory: SKU counts, and per (SKU, buyer) counts in a std::map with

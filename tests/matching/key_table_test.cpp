@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -23,9 +24,12 @@ key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table
 // The table against a plain model: keys claimed, answered, re-claimed while vacant and
 // forgotten by age, over many keys that share long prefixes, with the index growing and
 // shrinking through erases. Every step checks every key the model knows and some it does not.
-TEST(KeyTable, MatchesAModelThroughClaimsAnswersAndExpiry) {
+// `reserved` > 0 sizes the index first and again half way, to sizes that are not powers of two.
+// A longer `ttl` keeps more keys, so the index fills to its bound and probes wrap around its end.
+void matches_model(std::size_t reserved, std::int64_t ttl) {
     std::mt19937_64 rng(seed_from_env("KeyTable"));
     key_table t;
+    if (reserved > 0) t.reserve(reserved);
     struct model_key {
         std::int64_t created = 0;
         bool in_flight = true;
@@ -36,9 +40,9 @@ TEST(KeyTable, MatchesAModelThroughClaimsAnswersAndExpiry) {
     std::deque<std::pair<std::int64_t, std::string>> ages;
     const std::string prefix = "storefront\x1f" + std::string(40, 'k');
     std::int64_t now = 1'000;
-    const std::int64_t ttl = 400;
     for (int step = 0; step < 60'000; ++step) {
         now += static_cast<std::int64_t>(rng() % 3);
+        if (reserved > 0 && step == 30'000) t.reserve(reserved * 3);
         const std::string k = prefix + std::to_string(rng() % 20'000);
         auto m = model.find(k);
         key_entry* e = find(t, k);
@@ -88,6 +92,42 @@ TEST(KeyTable, MatchesAModelThroughClaimsAnswersAndExpiry) {
             });
             EXPECT_EQ(listed, model.size());
         }
+    }
+}
+
+TEST(KeyTable, MatchesAModelThroughClaimsAnswersAndExpiry) { matches_model(0, 400); }
+
+// reserve() gives the index any size, and probes and erase's backward shift wrap around its end.
+TEST(KeyTable, MatchesAModelWithAReservedIndexOfAnySize) { matches_model(2'999, 6'000); }
+
+// A full index (3/4, the most it holds) of the default size and of a reserved odd size, emptied
+// one key at a time in random order: every erase's backward shift, around the end too, must
+// leave every other key findable.
+TEST(KeyTable, AFullIndexEmptiedKeyByKeyKeepsEveryOtherKey) {
+    for (const std::size_t keys : {std::size_t{767}, std::size_t{2'999}}) {
+        key_table t;
+        t.reserve(keys);
+        std::vector<std::string> names;
+        for (std::size_t i = 0; i < keys; ++i) names.push_back("c\x1fkey-" + std::to_string(i));
+        std::mt19937_64 rng(seed_from_env("KeyTableFull") + keys);
+        std::shuffle(names.begin(), names.end(), rng);
+        for (std::size_t i = 0; i < keys; ++i) {
+            key_entry& e = add(t, names[i]);
+            e.in_flight = false;
+            e.order_id = 256 * (i + 1);
+            e.created_at_ms = static_cast<std::int64_t>(i);
+            t.aged(e, e.created_at_ms);
+        }
+        for (std::size_t gone = 0; gone < keys; ++gone) {
+            t.forget_up_to(static_cast<std::int64_t>(gone));
+            ASSERT_EQ(find(t, names[gone]), nullptr) << names[gone];
+            for (std::size_t i = gone + 1; i < keys; ++i) {
+                const key_entry* e = find(t, names[i]);
+                ASSERT_NE(e, nullptr) << names[i] << " lost after " << gone + 1 << " erases";
+                ASSERT_EQ(e->order_id, 256 * (i + 1));
+            }
+        }
+        EXPECT_EQ(t.size(), 0u);
     }
 }
 
