@@ -294,10 +294,18 @@ bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
             return false;
         }
     }
-    // Keys past their retention are not brought back: the key may be used again.
+    // Keys past their retention are not brought back: the key may be used again. A key whose
+    // order this part just kept at the key's own home reads from that order; any other keeps
+    // an entry with the order's id.
     if (o.created_at_ms + opts_.key_ttl_ms > p.now_ms) {
-        if (key_entry* k =
-                keep_key(o.client, o.idempotency_key, o.created_at_ms, o.digest, p, kept)) {
+        std::string& scoped = p.scoped;
+        scoped.assign(o.client).push_back('\x1f');
+        scoped.append(o.idempotency_key);
+        const std::uint64_t h = key_table::hash(scoped);
+        const std::size_t home = key_home_of(h);
+        if (kept != nullptr && home == order_home(o.id)) {
+            shards_[home]->keys_.keep_order(scoped, h, *kept, o.created_at_ms);
+        } else if (key_entry* k = keep_key(scoped, h, o.created_at_ms, o.digest, p)) {
             k->order_id = o.id;
         }
     }
@@ -357,7 +365,9 @@ void engine::apply_effect(stock_effect effect, const order_placed_view& placed,
 
 void engine::replay_refusal(key_refused e, replay_part& p) {
     if (e.at_ms + opts_.key_ttl_ms <= p.now_ms) return;  // past its retention
-    key_entry* k = keep_key(e.client, e.idempotency_key, e.at_ms, e.digest, p);
+    p.scoped.assign(e.client).push_back('\x1f');
+    p.scoped.append(e.idempotency_key);
+    key_entry* k = keep_key(p.scoped, key_table::hash(p.scoped), e.at_ms, e.digest, p);
     if (k == nullptr) return;
     k->refusal = e.refusal;
     k->refused = std::make_unique<stored_refusal>(stored_refusal{
@@ -365,20 +375,13 @@ void engine::replay_refusal(key_refused e, replay_part& p) {
 }
 
 // A key as a later record states it replaces what an earlier one said (a vacant key reused).
-// Null when the key's home is not this part's. `order`: the order the key created, if this part
-// kept it; the key reads its bytes from it when both live at the same shard.
-key_entry* engine::keep_key(std::string_view client, std::string_view key,
-                            std::int64_t created_at_ms, const body_digest& digest, replay_part& p,
-                            const order_store::entry* order) {
-    std::string& scoped = p.scoped;
-    scoped.assign(client).push_back('\x1f');
-    scoped.append(key);
-    const std::uint64_t h = key_table::hash(scoped);
+// Null when the key's home is not this part's.
+key_entry* engine::keep_key(std::string_view scoped, std::uint64_t h, std::int64_t created_at_ms,
+                            const body_digest& digest, replay_part& p) {
     const std::size_t home = key_home_of(h);
     if (!p.mine(home)) return nullptr;
     key_table& keys = shards_[home]->keys_;
-    if (order != nullptr && order_home(order->id) != home) order = nullptr;
-    key_entry& k = keys.get_or_add(scoped, h, order);
+    key_entry& k = keys.get_or_add(scoped, h);
     const std::uint32_t slot = k.slot;
     k = key_entry{.created_at_ms = created_at_ms, .digest = digest, .in_flight = false};
     k.slot = slot;
@@ -445,7 +448,7 @@ bool engine::export_records(const record_sink& emit) const {
     if (!ok) return false;
     // Logged refusals still within their retention (keys of orders come with the orders).
     for (const auto& s : shards_) {
-        s->keys_.for_each([&](std::string_view scoped, const key_entry& k) {
+        s->keys_.for_each_entry([&](std::string_view scoped, const key_entry& k) {
             if (!ok || k.in_flight || !refusal_is_logged(k.refusal) || !k.refused) return;
             const auto sep = scoped.find('\x1f');
             encode(key_refused{.client = std::string(scoped.substr(0, sep)),

@@ -115,9 +115,8 @@ class engine {
     bool replay_move(const order_moved& e, replay_part& p);
     bool replay_block(std::span<const std::byte> payload, replay_part& p);
     void replay_refusal(key_refused e, replay_part& p);
-    key_entry* keep_key(std::string_view client, std::string_view key, std::int64_t created_at_ms,
-                        const body_digest& digest, replay_part& p,
-                        const order_store::entry* order = nullptr);
+    key_entry* keep_key(std::string_view scoped, std::uint64_t h, std::int64_t created_at_ms,
+                        const body_digest& digest, replay_part& p);
     // What a logged move does to the stock of the order's lines that `p` owns.
     void apply_effect(stock_effect effect, const order_placed_view& placed, const replay_part& p);
 

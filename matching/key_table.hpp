@@ -1,11 +1,13 @@
 #pragma once
 
 // The Idempotency-Keys a shard is home to, each with its stored answer. A flash sale remembers
-// every key for a day and start-up rebuilds them all, so the table is flat and a key that
-// created an order keeps no copy of its bytes (they are in the order's placement): entries live
-// in chunks that never move (a placement holds a pointer to its key's entry across asynchronous
-// steps) and are found through one open-addressing index of 64-bit hashes. Keys are forgotten
-// oldest first, from a FIFO of creation times: no scan.
+// every key for a day and start-up rebuilds them all, so the table is flat, and a key that
+// created an order kept at this shard costs no more than its index cell: its bytes, digest and
+// order are that order's placement. Other keys (in flight, refused, vacant, or whose order
+// lives at another shard after a change of shard count) have an entry of their own, in chunks
+// that never move (a placement holds a pointer to its key's entry across asynchronous steps).
+// Both are found through one open-addressing index of 64-bit hashes. Keys are forgotten oldest
+// first, from a FIFO of creation times: no scan.
 //
 // Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
 
@@ -29,7 +31,8 @@ struct stored_refusal {
     std::string request_id;
 };
 
-// An Idempotency-Key's stored answer: the order it created, or the refusal it got.
+// The stored answer of an Idempotency-Key that has no order here: in flight, or refused, or
+// vacant, or (rarely) its order kept at another shard.
 struct key_entry {
     std::uint64_t order_id = 0;  // 0 while in flight, when refused, or when vacant
     std::int64_t created_at_ms = 0;
@@ -42,6 +45,12 @@ struct key_entry {
     bool vacant() const { return !in_flight && order_id == 0 && refusal == outcome::ok; }
 };
 
+// What a lookup finds: the key's own entry, or the kept order it created (M11), or neither.
+struct key_found {
+    key_entry* entry = nullptr;
+    const order_store::entry* order = nullptr;
+};
+
 class key_table {
  public:
     key_table();
@@ -51,17 +60,21 @@ class key_table {
 
     static std::uint64_t hash(std::string_view scoped_key);
 
-    // The entry of `scoped_key` ("client \x1f key"), or null. `h` is hash(scoped_key).
-    key_entry* find(std::string_view scoped_key, std::uint64_t h);
+    // Where `scoped_key` ("client \x1f key") stands. `h` is hash(scoped_key).
+    key_found find(std::string_view scoped_key, std::uint64_t h);
     // The entry of `scoped_key`, a new one (default state) if there is none. Its address is
-    // stable until the key is forgotten. With `order` (the kept order this key created, here at
-    // the key's home), the key's bytes are read from that order's placement from now on, which
-    // holds the same client and key, instead of a copy (see bytes_from).
-    key_entry& get_or_add(std::string_view scoped_key, std::uint64_t h,
-                          const order_store::entry* order = nullptr);
-    // The key of `e` created `order`, now kept at this shard: its bytes are read from the
-    // order's placement from now on and its own copy is freed.
-    void bytes_from(key_entry& e, const order_store::entry& order);
+    // stable until the key is forgotten or names_order() is called. A key that reads from its
+    // order is never claimed again live (find() says so first); in replay, a later record of
+    // the key replaces that answer with the new entry.
+    key_entry& get_or_add(std::string_view scoped_key, std::uint64_t h);
+    // The key of `e` created `order`, now kept at this shard and placed with this key: the key
+    // reads from the order from now on. `e`'s entry is freed (the caller drops its pointer) and
+    // the key keeps its creation time for its age.
+    void names_order(key_entry& e, const order_store::entry& order);
+    // Replay: `scoped_key` created `order`, kept at this shard, at `created_at_ms`. Replaces
+    // what the table held for the key (a later record states the key's latest answer).
+    void keep_order(std::string_view scoped_key, std::uint64_t h, const order_store::entry& order,
+                    std::int64_t created_at_ms);
     // The entry was (re)claimed at `created_at_ms`: it is forgotten once that age passes the
     // retention, unless it is claimed again before.
     void aged(key_entry& e, std::int64_t created_at_ms);
@@ -73,21 +86,18 @@ class key_table {
 
     std::size_t size() const { return size_; }
 
-    // Every key with its entry, in no particular order.
+    // Every key that has an entry of its own, in no particular order (the keys that read from
+    // their orders are not listed: a snapshot writes them with their orders).
     template <class Fn>
-    void for_each(Fn&& fn) const {
-        std::string scratch;
+    void for_each_entry(Fn&& fn) const {
         for (std::size_t i = 0; i < used_; ++i) {
             const slot& s = slot_at(i);
-            if (s.live) fn(s.scoped.view(scratch), s.value);
+            if (s.live) fn(s.scoped.view(), s.value);
         }
     }
 
  private:
-    // Where a key's bytes ("client \x1f key") are: in the placement of the order the key created
-    // (kept at this shard, so it outlives the key: M11), or, for a key without one (in flight,
-    // refused, or its order kept at another shard), in a copy on the heap. Eight bytes in the
-    // slot; a sale's keys all name orders, so replay copies none.
+    // A copy of a key's bytes on the heap, its size first: eight bytes in the slot.
     class key_bytes {
      public:
         key_bytes() = default;
@@ -95,17 +105,12 @@ class key_table {
         key_bytes& operator=(const key_bytes&) = delete;
         ~key_bytes() { clear(); }
 
-        void copy(std::string_view scoped);
-        void borrow(const order_store::entry& order);
+        void assign(std::string_view scoped);
         void clear();
-        bool equals(std::string_view scoped) const;
-        // The key; put together in `scratch` when it lives in a placement.
-        std::string_view view(std::string& scratch) const;
+        std::string_view view() const;
 
      private:
-        // 0: none. Low bit set: the order_store::entry. Else: a heap block, its size (uint16)
-        // then the bytes.
-        std::uintptr_t bits_ = 0;
+        char* block_ = nullptr;
     };
     struct slot {
         key_entry value;
@@ -115,16 +120,34 @@ class key_table {
         bool live = false;
     };
     static_assert(sizeof(slot) == 72);
+    // A cell's `ref`: 0 when unused; an order_store::entry's address with the low bit set; or
+    // a slot's number plus one, shifted left by one.
     struct index_cell {
         std::uint64_t hash = 0;
-        std::uint32_t slot = empty;  // empty: unused cell
+        std::uintptr_t ref = 0;
     };
+    static_assert(alignof(order_store::entry) > 1, "the low bit of an entry's address is free");
+    static std::uintptr_t slot_ref(std::uint32_t i) { return (std::uintptr_t{i} + 1) << 1; }
+    static std::uint32_t slot_of(std::uintptr_t ref) {
+        return static_cast<std::uint32_t>((ref >> 1) - 1);
+    }
+    static std::uintptr_t order_ref(const order_store::entry& o) {
+        return reinterpret_cast<std::uintptr_t>(&o) | 1;
+    }
+    static const order_store::entry* order_of(std::uintptr_t ref) {
+        return (ref & 1) != 0
+                   ? reinterpret_cast<const order_store::entry*>(ref & ~std::uintptr_t{1})
+                   : nullptr;
+    }
+    // When a key is forgotten. `who`: an order's ref, or a slot's ref (33 bits) with the
+    // slot's generation then in the bits above it (30 of them: enough to tell a reuse).
     struct age {
         std::int64_t created_at_ms;
-        std::uint32_t slot;
-        std::uint32_t generation;
+        std::uint64_t who;
     };
-    static constexpr std::uint32_t empty = ~std::uint32_t{0};
+    static std::uint64_t slot_age(std::uint32_t i, std::uint32_t generation) {
+        return std::uint64_t{generation & 0x3fffffffu} << 34 | slot_ref(i);
+    }
     static constexpr std::size_t slots_per_chunk = std::size_t{1} << 12;
 
     const slot& slot_at(std::size_t i) const {
@@ -134,14 +157,19 @@ class key_table {
     // Where `h` starts probing. The bits that chose the key's home shard (engine::key_home_of
     // reads from bit 40 up) are the same for every key of a shard, so they go last.
     std::size_t start_of(std::uint64_t h) const;
+    bool holds(const index_cell& c, std::string_view scoped_key, std::uint64_t h) const;
     std::size_t cell_of(std::string_view scoped_key, std::uint64_t h) const;
+    // The cell whose ref is `ref` (it must be there).
+    std::size_t cell_with(std::uint64_t h, std::uintptr_t ref) const;
     void rebuild_index(std::size_t cells);
-    void erase(std::uint32_t i);
+    std::uint32_t new_slot();
+    void free_slot(std::uint32_t i);
+    void erase_cell(std::size_t cell);
 
     std::vector<std::unique_ptr<slot[]>> chunks_;  // slots never move
     std::vector<std::uint32_t> free_;              // slots to reuse
     std::size_t used_ = 0;                         // slots ever handed out
-    std::size_t size_ = 0;                         // live keys
+    std::size_t size_ = 0;                         // live keys, with an entry or an order
     std::vector<index_cell> index_;                // linear probing, at most 3/4 full
     std::deque<age> ages_;                         // creation order (one retention for all)
 };

@@ -141,7 +141,15 @@ void shard::place_order(placement_context ctx, order_request req,
 void shard::place_at_home(std::string key, std::uint64_t key_hash, placement_context ctx,
                           order_request req, unique_function<void(place_result)> reply) {
     const std::int64_t now = engine_.time().now_ms();
-    key_entry* slot = keys_.find(key, key_hash);
+    const key_found found = keys_.find(key, key_hash);
+    if (found.order != nullptr) {
+        // The key created an order kept here: its placement holds the key's digest.
+        if (order_store::placed_view(*found.order).digest != ctx.digest) {
+            return reply(place_result{.result = outcome::idempotency_mismatch});
+        }
+        return replay_existing(found.order->id, std::move(reply));
+    }
+    key_entry* slot = found.entry;
     if (slot != nullptr && !slot->vacant()) {
         const key_entry& k = *slot;
         if (k.in_flight) return reply(place_result{.result = outcome::request_in_progress});
@@ -345,7 +353,8 @@ void shard::commit_placement(std::uint64_t txn) {
         const order_store::entry* kept = orders_.insert(
             placed.id, placed.status, placed.created_at_ms, placed.hold_expires_at_ms, done.record);
         FG_ASSERT(kept != nullptr, "M11 (an idempotency key names an order that is kept)");
-        keys_.bytes_from(*done.claimed, *kept);
+        keys_.names_order(*done.claimed, *kept);
+        done.claimed = nullptr;  // freed: the key reads from the order now
         finish_placement(txn,
                          place_result{.result = outcome::ok, .placed = std::move(done.placed)});
     });

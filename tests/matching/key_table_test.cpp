@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "matching/event_codec.hpp"
+#include "matching/order_store.hpp"
 #include "test_seed.hpp"
 
 namespace fg::matching {
@@ -19,7 +21,7 @@ namespace {
 using testing::seed_from_env;
 
 key_entry& add(key_table& t, const std::string& k) { return t.get_or_add(k, key_table::hash(k)); }
-key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table::hash(k)); }
+key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table::hash(k)).entry; }
 
 // The table against a plain model: keys claimed, answered, re-claimed while vacant and
 // forgotten by age, over many keys that share long prefixes, with the index growing and
@@ -86,7 +88,7 @@ void matches_model(std::size_t reserved, std::int64_t ttl) {
                 EXPECT_EQ(got->order_id, want.order_id);
             }
             std::size_t listed = 0;
-            t.for_each([&](std::string_view key, const key_entry&) {
+            t.for_each_entry([&](std::string_view key, const key_entry&) {
                 ++listed;
                 EXPECT_TRUE(model.contains(std::string(key)));
             });
@@ -129,6 +131,105 @@ TEST(KeyTable, AFullIndexEmptiedKeyByKeyKeepsEveryOtherKey) {
         }
         EXPECT_EQ(t.size(), 0u);
     }
+}
+
+// Keeps an order placed with `client` and `key` in `store`, as a shard does once it is durable.
+const order_store::entry& keep(order_store& store, std::uint64_t id, const std::string& client,
+                               const std::string& key, std::uint8_t digest = 7) {
+    const auto cny = *currency_code::parse("CNY");
+    order o;
+    o.id = id;
+    o.client = client;
+    o.idempotency_key = key;
+    o.digest[0] = digest;
+    o.buyer_id = "buyer";
+    o.items.push_back({"sku", 1, money{100, cny}});
+    o.total = money{100, cny};
+    o.created_at_ms = o.updated_at_ms = 10;
+    o.history.assign(1, transition{.to = o.status, .at_ms = 10});
+    std::vector<std::byte> placement;
+    encode(o, placement);
+    const order_store::entry* e =
+        store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, placement);
+    EXPECT_NE(e, nullptr);
+    return *e;
+}
+
+// A key whose order is kept reads from it: its entry is freed, find() gives the order, the
+// key is still told apart from keys of other clients, and its age forgets it.
+TEST(KeyTable, AKeyThatNamesItsOrderReadsFromItAndIsForgottenByAge) {
+    key_table t;
+    order_store store;
+    const std::string k =
+        "storefront\x1f"
+        "abc";
+    key_entry& claimed = add(t, k);
+    claimed.created_at_ms = 10;
+    t.aged(claimed, 10);
+    const order_store::entry& o = keep(store, 256, "storefront", "abc");
+    claimed.in_flight = false;
+    claimed.order_id = o.id;
+    t.names_order(claimed, o);
+    EXPECT_EQ(t.size(), 1u);
+    key_found f = t.find(k, key_table::hash(k));
+    EXPECT_EQ(f.entry, nullptr);
+    EXPECT_EQ(f.order, &o);
+    // Same key text under another client, and a client + key that join to the same bytes
+    // only without the separator: different keys.
+    const std::string other =
+        "public\x1f"
+        "abc";
+    EXPECT_EQ(t.find(other, key_table::hash(other)).order, nullptr);
+    std::size_t listed = 0;
+    t.for_each_entry([&](std::string_view, const key_entry&) { ++listed; });
+    EXPECT_EQ(listed, 0u) << "a key that reads from its order has no entry of its own";
+    // The freed entry serves the next key.
+    key_entry& next = add(t, other);
+    EXPECT_EQ(&next, &claimed);
+    next.in_flight = false;
+    next.created_at_ms = 30;
+    t.aged(next, 30);
+    EXPECT_EQ(t.size(), 2u);
+    t.forget_up_to(9);
+    EXPECT_EQ(t.find(k, key_table::hash(k)).order, &o);
+    t.forget_up_to(10);  // the claim's age is stale; the order's age forgets the key
+    EXPECT_EQ(t.find(k, key_table::hash(k)).order, nullptr);
+    EXPECT_EQ(t.find(k, key_table::hash(k)).entry, nullptr);
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_NE(find(t, other), nullptr);
+}
+
+// Replay: keep_order() makes a key read from its order; a later record of the same key (a key
+// used again after it was forgotten) replaces that answer, and only the latest answer's age
+// forgets the key.
+TEST(KeyTable, ReplayedKeysReadFromTheirOrdersAndALaterRecordWins) {
+    key_table t;
+    order_store store;
+    const std::string k = "storefront\x1fk1";
+    const std::uint64_t h = key_table::hash(k);
+    const order_store::entry& first = keep(store, 256, "storefront", "k1");
+    const order_store::entry& second = keep(store, 512, "storefront", "k1");
+    t.keep_order(k, h, first, 10);
+    EXPECT_EQ(t.find(k, h).order, &first);
+    t.keep_order(k, h, second, 20);
+    EXPECT_EQ(t.find(k, h).order, &second);
+    EXPECT_EQ(t.size(), 1u);
+    t.forget_up_to(15);  // the first order's age: the key names the second now
+    EXPECT_EQ(t.find(k, h).order, &second);
+    // A refusal logged later for the key replaces the order as its answer.
+    key_entry& refused = t.get_or_add(k, h);
+    refused.in_flight = false;
+    refused.refusal = outcome::sold_out;
+    refused.created_at_ms = 30;
+    t.aged(refused, 30);
+    EXPECT_EQ(t.find(k, h).entry, &refused);
+    EXPECT_EQ(t.size(), 1u);
+    t.forget_up_to(25);
+    EXPECT_EQ(t.find(k, h).entry, &refused);
+    t.forget_up_to(30);
+    EXPECT_EQ(t.find(k, h).entry, nullptr);
+    EXPECT_EQ(t.find(k, h).order, nullptr);
+    EXPECT_EQ(t.size(), 0u);
 }
 
 TEST(KeyTable, AKeyAgedTwiceInOneMillisecondIsForgottenOnce) {
