@@ -1,6 +1,7 @@
 #include "matching/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <thread>
 
 #include "matching/assert.hpp"
@@ -24,11 +25,25 @@ std::uint64_t fnv1a(std::string_view s) {
 }  // namespace
 
 // What one replaying thread writes (see "recovery" below), and its scratch.
+// How many records ahead of its turn a replay part reads an order record (apply_batch), and
+// the ring that holds what it read.
+constexpr std::size_t look_ahead = 8;
+constexpr std::size_t ring_size = 16;
+static_assert(ring_size > look_ahead, "a record is applied before its slot is read into again");
+
+struct engine::order_ahead {
+    bool decoded = false;
+    order_placed_view view;
+    std::string scoped;  // "client \x1f key"
+    std::uint64_t key_hash = 0;
+};
+
 struct engine::replay_part {
     std::size_t index = 0;
     std::size_t count = 0;  // 0: one thread writes every shard
     std::int64_t now_ms = 0;
     std::string scoped;  // an Idempotency-Key's scoped form, reused: no allocation per record
+    std::array<order_ahead, ring_size> ahead;  // a ring over the batch; [0] alone without one
     std::uint64_t max_order_seq = 0;
     struct deferred_effect {
         const order_store::entry* order;
@@ -178,16 +193,31 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
     const std::int64_t now = clock_.now_ms();
     std::vector<std::size_t> failed_at(replay_parts_.size(), batch.records.size());
     // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
+    // Each part reads an order `look_ahead` records before its turn, so that the key's index
+    // cell (a cache miss per order: the index is far larger than the caches) is loading while
+    // the records before it are applied. Applying stays in log order.
     run_parts([&](std::size_t i) {
         replay_part& p = *replay_parts_[i];
         p.now_ms = now;
-        for (std::size_t r = 0; r < batch.records.size(); ++r) {
+        const std::size_t n = batch.records.size();
+        auto payload = [&](std::size_t r) -> std::span<const std::byte> {
             const buffered_record& rec = batch.records[r];
-            const std::byte* at = rec.data ? rec.data : batch.bytes.data() + rec.offset;
-            if (!apply_record(rec.type, {at, rec.size}, p)) {
-                failed_at[i] = r;
-                return;
+            return {rec.data ? rec.data : batch.bytes.data() + rec.offset, rec.size};
+        };
+        auto is_order = [&](std::size_t r) {
+            return batch.records[r].type == static_cast<std::uint16_t>(record_type::order_placed);
+        };
+        for (std::size_t r = 0; r < n + look_ahead; ++r) {
+            if (r >= look_ahead) {
+                const std::size_t at = r - look_ahead;
+                const bool ok = is_order(at) ? replay_order(p.ahead[at % ring_size], payload(at), p)
+                                             : apply_record(batch.records[at].type, payload(at), p);
+                if (!ok) {
+                    failed_at[i] = at;
+                    return;
+                }
             }
+            if (r < n && is_order(r)) read_order(payload(r), p.ahead[r % ring_size], p);
         }
     });
     const auto first_failed = std::min_element(failed_at.begin(), failed_at.end());
@@ -239,7 +269,8 @@ bool engine::apply_record(std::uint16_t type, std::span<const std::byte> payload
             return true;
         }
         case record_type::order_placed:
-            return replay_order(payload, p);
+            read_order(payload, p.ahead[0], p);
+            return replay_order(p.ahead[0], payload, p);
         case record_type::order_cancelled: {
             order_cancelled e;
             if (!decode(payload, e)) break;
@@ -266,13 +297,25 @@ bool engine::apply_record(std::uint16_t type, std::span<const std::byte> payload
     return false;
 }
 
-bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
-    // Read in place: the store keeps the payload's bytes, nothing is built from them here.
-    order_placed_view o;
-    if (!decode(payload, o)) {
+// Read in place: the store keeps the payload's bytes, nothing is built from them here.
+void engine::read_order(std::span<const std::byte> payload, order_ahead& a,
+                        const replay_part& p) const {
+    a.decoded = decode(payload, a.view);
+    if (!a.decoded) return;
+    a.scoped.assign(a.view.client).push_back('\x1f');
+    a.scoped.append(a.view.idempotency_key);
+    a.key_hash = key_table::hash(a.scoped);
+    const std::size_t home = key_home_of(a.key_hash);
+    if (p.mine(home)) shards_[home]->keys_.prefetch(a.key_hash);
+}
+
+bool engine::replay_order(const order_ahead& a, std::span<const std::byte> payload,
+                          replay_part& p) {
+    if (!a.decoded) {
         p.error = "undecodable order record";
         return false;
     }
+    const order_placed_view& o = a.view;
     // One lookup per line. An unknown SKU stops start-up, so what was held before it is moot.
     for (const order_placed_view::line& item : o.lines()) {
         const std::size_t owner = sku_owner(item.sku_id);
@@ -298,10 +341,8 @@ bool engine::replay_order(std::span<const std::byte> payload, replay_part& p) {
     // order this part just kept at the key's own home reads from that order; any other keeps
     // an entry with the order's id.
     if (o.created_at_ms + opts_.key_ttl_ms > p.now_ms) {
-        std::string& scoped = p.scoped;
-        scoped.assign(o.client).push_back('\x1f');
-        scoped.append(o.idempotency_key);
-        const std::uint64_t h = key_table::hash(scoped);
+        const std::string& scoped = a.scoped;
+        const std::uint64_t h = a.key_hash;
         const std::size_t home = key_home_of(h);
         if (kept != nullptr && home == order_home(o.id)) {
             shards_[home]->keys_.keep_order(scoped, h, *kept, o.created_at_ms);

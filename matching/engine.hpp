@@ -88,6 +88,7 @@ class engine {
 
  private:
     struct replay_part;  // what one replaying thread writes, and its scratch
+    struct order_ahead;  // an order_placed record read before its turn
     struct buffered_record {
         std::uint16_t type;
         std::uint32_t size;
@@ -111,7 +112,10 @@ class engine {
     bool apply_batch(const replay_batch& batch, std::string& error);
     bool wait_for_applier(std::string& error);
     bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
-    bool replay_order(std::span<const std::byte> payload, replay_part& p);
+    // Decodes an order record and hashes its key; starts loading the key's index cell when
+    // the key is this part's to keep.
+    void read_order(std::span<const std::byte> payload, order_ahead& a, const replay_part& p) const;
+    bool replay_order(const order_ahead& a, std::span<const std::byte> payload, replay_part& p);
     bool replay_move(const order_moved& e, replay_part& p);
     bool replay_block(std::span<const std::byte> payload, replay_part& p);
     void replay_refusal(key_refused e, replay_part& p);
