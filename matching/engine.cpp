@@ -25,17 +25,21 @@ std::uint64_t fnv1a(std::string_view s) {
 }  // namespace
 
 // What one replaying thread writes (see "recovery" below), and its scratch.
-// How many records ahead of its turn a replay part reads an order record (apply_batch), and
-// the ring that holds what it read.
+// How many records ahead of its turn a replay part reads an order record (apply_batch) and
+// starts loading its key's cell and its buyer's number, how many ahead it starts loading the
+// buyer's counts (which need the number), and the ring that holds what it read.
 constexpr std::size_t look_ahead = 8;
+constexpr std::size_t look_near = 4;
 constexpr std::size_t ring_size = 16;
-static_assert(ring_size > look_ahead, "a record is applied before its slot is read into again");
+static_assert(ring_size > look_ahead && look_ahead > look_near,
+              "a record is applied before its slot is read into again");
 
 struct engine::order_ahead {
     bool decoded = false;
     order_placed_view view;
     std::string scoped;  // "client \x1f key"
     std::uint64_t key_hash = 0;
+    detail::hashed_string buyer{std::string_view{}};
 };
 
 struct engine::replay_part {
@@ -217,6 +221,9 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
                     return;
                 }
             }
+            if (r >= look_near && r - look_near < n && is_order(r - look_near)) {
+                prefetch_counts(p.ahead[(r - look_near) % ring_size], p);
+            }
             if (r < n && is_order(r)) read_order(payload(r), p.ahead[r % ring_size], p);
         }
     });
@@ -305,8 +312,21 @@ void engine::read_order(std::span<const std::byte> payload, order_ahead& a,
     a.scoped.assign(a.view.client).push_back('\x1f');
     a.scoped.append(a.view.idempotency_key);
     a.key_hash = key_table::hash(a.scoped);
+    a.buyer = detail::hashed_string(a.view.buyer_id);
     const std::size_t home = key_home_of(a.key_hash);
     if (p.mine(home)) shards_[home]->keys_.prefetch(a.key_hash);
+    for (const order_placed_view::line& item : a.view.lines()) {
+        const std::size_t owner = sku_owner(item.sku_id);
+        if (p.mine(owner)) shards_[owner]->stock_.prefetch_buyer(a.buyer);
+    }
+}
+
+void engine::prefetch_counts(const order_ahead& a, const replay_part& p) const {
+    if (!a.decoded) return;
+    for (const order_placed_view::line& item : a.view.lines()) {
+        const std::size_t owner = sku_owner(item.sku_id);
+        if (p.mine(owner)) shards_[owner]->stock_.prefetch_count(item.sku_id, a.buyer);
+    }
 }
 
 bool engine::replay_order(const order_ahead& a, std::span<const std::byte> payload,
@@ -320,7 +340,7 @@ bool engine::replay_order(const order_ahead& a, std::span<const std::byte> paylo
     for (const order_placed_view::line& item : o.lines()) {
         const std::size_t owner = sku_owner(item.sku_id);
         if (!p.mine(owner)) continue;
-        if (!shards_[owner]->stock_.hold_line(o.buyer_id, {item.sku_id, item.qty})) {
+        if (!shards_[owner]->stock_.hold_line(a.buyer, {item.sku_id, item.qty})) {
             p.error =
                 "order " + std::to_string(o.id) + " names unknown SKU " + std::string(item.sku_id);
             return false;

@@ -112,9 +112,11 @@ class engine {
     bool apply_batch(const replay_batch& batch, std::string& error);
     bool wait_for_applier(std::string& error);
     bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
-    // Decodes an order record and hashes its key; starts loading the key's index cell when
-    // the key is this part's to keep.
+    // Decodes an order record and hashes its key and buyer; starts loading the key's index
+    // cell and the buyer's number where they are `p`'s.
     void read_order(std::span<const std::byte> payload, order_ahead& a, const replay_part& p) const;
+    // Starts loading the per-buyer counts of the order's lines that are `p`'s.
+    void prefetch_counts(const order_ahead& a, const replay_part& p) const;
     bool replay_order(const order_ahead& a, std::span<const std::byte> payload, replay_part& p);
     bool replay_move(const order_moved& e, replay_part& p);
     bool replay_block(std::span<const std::byte> payload, replay_part& p);

@@ -116,12 +116,18 @@ reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_
     return r;
 }
 
-bool inventory::hold_line(std::string_view buyer_id, const stock_line& line) {
+bool inventory::hold_line(const hashed_string& buyer, const stock_line& line) {
     const std::uint32_t ordinal = ordinal_of(line.sku_id);
     if (ordinal == absent) return false;
     sku_at(ordinal).held += line.qty;
-    count_buyer(ordinal, hashed_string(buyer_id), line.qty);
+    count_buyer(ordinal, buyer, line.qty);
     return true;
+}
+
+void inventory::prefetch_count(std::string_view sku_id, const hashed_string& buyer) const {
+    const std::uint32_t ordinal = ordinal_of(sku_id);
+    const std::uint32_t number = buyer_ids_.find(buyer);
+    if (ordinal != absent && number != absent) bought_.prefetch(count_key(ordinal, number));
 }
 
 void inventory::release(std::string_view buyer_id, std::span<const stock_line> lines) {

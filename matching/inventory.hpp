@@ -61,7 +61,15 @@ class inventory {
                         std::int64_t now_ms);
     // Takes a hold without checks: replay of an order the log says was accepted. False (and
     // nothing changed) only if the SKU is unknown, which replay reports as a broken log.
-    [[nodiscard]] bool hold_line(std::string_view buyer_id, const stock_line& line);
+    [[nodiscard]] bool hold_line(std::string_view buyer_id, const stock_line& line) {
+        return hold_line(detail::hashed_string(buyer_id), line);
+    }
+    [[nodiscard]] bool hold_line(const detail::hashed_string& buyer, const stock_line& line);
+    // Replay's look-ahead (engine::apply_batch): start loading what a hold_line of `buyer` on
+    // `sku_id` will read: first the buyer's number, then (a few records later, when that is
+    // likely cached) the buyer's count. They change nothing.
+    void prefetch_buyer(const detail::hashed_string& buyer) const { buyer_ids_.prefetch(buyer); }
+    void prefetch_count(std::string_view sku_id, const detail::hashed_string& buyer) const;
     // Gives held units back (a refused, failed or cancelled order).
     void release(std::string_view buyer_id, std::span<const stock_line> lines);
     // Applies what a logged order move does to these lines (lifecycle.hpp), without checks:

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "matching/detail/prefetch.hpp"
 #include "matching/order.hpp"
 #include "matching/order_store.hpp"
 #include "matching/outcome.hpp"
@@ -82,7 +83,7 @@ class key_table {
     void forget_up_to(std::int64_t cutoff_ms);
 
     // Starts loading the index cell where a lookup of hash `h` begins; changes nothing.
-    void prefetch(std::uint64_t h) const { __builtin_prefetch(&index_[start_of(h)]); }
+    void prefetch(std::uint64_t h) const { detail::prefetch(&index_[start_of(h)]); }
 
     // Room for `keys` keys in all without growing the index (replay sizes it from the log).
     void reserve(std::size_t keys);
