@@ -2,7 +2,6 @@
 
 #include <bit>
 #include <cstring>
-#include <functional>
 
 #include "matching/assert.hpp"
 #include "matching/detail/byte_hash.hpp"
@@ -48,7 +47,7 @@ key_table::key_table() : index_(initial_cells) {}
 key_table::~key_table() = default;
 
 std::uint64_t key_table::hash(std::string_view scoped_key) {
-    return std::hash<std::string_view>{}(scoped_key);
+    return detail::hash_bytes(scoped_key);
 }
 
 std::size_t key_table::start_of(std::uint64_t h) const {
