@@ -24,7 +24,6 @@ std::uint64_t fnv1a(std::string_view s) {
 
 }  // namespace
 
-// What one replaying thread writes (see "recovery" below), and its scratch.
 // How many records ahead of its turn a replay part reads an order record (apply_batch) and
 // starts loading its key's cell and its buyer's number, how many ahead it starts loading the
 // buyer's counts (which need the number), and the ring that holds what it read.
@@ -42,6 +41,7 @@ struct engine::order_ahead {
     detail::hashed_string buyer{std::string_view{}};
 };
 
+// What one replaying thread writes (see "recovery" below), and its scratch.
 struct engine::replay_part {
     std::size_t index = 0;
     std::size_t count = 0;  // 0: one thread writes every shard
