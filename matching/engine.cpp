@@ -107,9 +107,7 @@ std::size_t engine::ip_home(const ip_address& from) const {
 
 std::string engine::scoped_key(std::string_view client, std::string_view key) {
     std::string out;
-    out.reserve(client.size() + 1 + key.size());
-    out.append(client).push_back('\x1f');
-    out.append(key);
+    key_table::scope(out, client, key);
     return out;
 }
 
@@ -197,9 +195,10 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
     const std::int64_t now = clock_.now_ms();
     std::vector<std::size_t> failed_at(replay_parts_.size(), batch.records.size());
     // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
-    // Each part reads an order `look_ahead` records before its turn, so that the key's index
-    // cell (a cache miss per order: the index is far larger than the caches) is loading while
-    // the records before it are applied. Applying stays in log order.
+    // Each part decodes an order `look_ahead` records before its turn and starts loading the
+    // cells it will touch (read_order, then prefetch_counts `look_near` records before): the
+    // key index, the buyer numbers and the per-buyer counts are far larger than the caches,
+    // and each would otherwise stall its record in turn. Applying stays in log order.
     run_parts([&](std::size_t i) {
         replay_part& p = *replay_parts_[i];
         p.now_ms = now;
@@ -309,8 +308,7 @@ void engine::read_order(std::span<const std::byte> payload, order_ahead& a,
                         const replay_part& p) const {
     a.decoded = decode(payload, a.view);
     if (!a.decoded) return;
-    a.scoped.assign(a.view.client).push_back('\x1f');
-    a.scoped.append(a.view.idempotency_key);
+    key_table::scope(a.scoped, a.view.client, a.view.idempotency_key);
     a.key_hash = key_table::hash(a.scoped);
     a.buyer = detail::hashed_string(a.view.buyer_id);
     const std::size_t home = key_home_of(a.key_hash);
@@ -426,8 +424,7 @@ void engine::apply_effect(stock_effect effect, const order_placed_view& placed,
 
 void engine::replay_refusal(key_refused e, replay_part& p) {
     if (e.at_ms + opts_.key_ttl_ms <= p.now_ms) return;  // past its retention
-    p.scoped.assign(e.client).push_back('\x1f');
-    p.scoped.append(e.idempotency_key);
+    key_table::scope(p.scoped, e.client, e.idempotency_key);
     key_entry* k = keep_key(p.scoped, key_table::hash(p.scoped), e.at_ms, e.digest, p);
     if (k == nullptr) return;
     k->refusal = e.refusal;
@@ -511,7 +508,7 @@ bool engine::export_records(const record_sink& emit) const {
     for (const auto& s : shards_) {
         s->keys_.for_each_entry([&](std::string_view scoped, const key_entry& k) {
             if (!ok || k.in_flight || !refusal_is_logged(k.refusal) || !k.refused) return;
-            const auto sep = scoped.find('\x1f');
+            const auto sep = scoped.find(key_table::scope_separator);
             encode(key_refused{.client = std::string(scoped.substr(0, sep)),
                                .idempotency_key = std::string(scoped.substr(sep + 1)),
                                .digest = k.digest,

@@ -16,7 +16,7 @@ bool placed_with(const order_store::entry& order, std::string_view scoped) {
     const order_placed_view placed = order_store::placed_view(order);
     const std::size_t c = placed.client.size();
     return scoped.size() == c + 1 + placed.idempotency_key.size() &&
-           scoped.substr(0, c) == placed.client && scoped[c] == '\x1f' &&
+           scoped.substr(0, c) == placed.client && scoped[c] == key_table::scope_separator &&
            scoped.substr(c + 1) == placed.idempotency_key;
 }
 
@@ -184,8 +184,7 @@ void key_table::forget_up_to(std::int64_t cutoff_ms) {
             // The key's cell may have been given to a later order of the same key (replay of
             // a key used again): then that order's age forgets it.
             const order_placed_view placed = order_store::placed_view(*o);
-            scoped.assign(placed.client).push_back('\x1f');
-            scoped.append(placed.idempotency_key);
+            scope(scoped, placed.client, placed.idempotency_key);
             const std::size_t cell = cell_of(scoped, hash(scoped));
             if (index_[cell].ref == a.who) {
                 erase_cell(cell);

@@ -60,6 +60,13 @@ class key_table {
     key_table& operator=(const key_table&) = delete;
 
     static std::uint64_t hash(std::string_view scoped_key);
+    // Writes the scoped form of `key`, "client \x1f key", into `out` (reused by the caller, so
+    // no allocation once it is long enough): keys of different clients never meet.
+    static constexpr char scope_separator = '\x1f';
+    static void scope(std::string& out, std::string_view client, std::string_view key) {
+        out.assign(client).push_back(scope_separator);
+        out.append(key);
+    }
 
     // Where `scoped_key` ("client \x1f key") stands. `h` is hash(scoped_key).
     key_found find(std::string_view scoped_key, std::uint64_t h);

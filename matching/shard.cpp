@@ -342,8 +342,6 @@ void shard::commit_placement(std::uint64_t txn) {
     when_durable(ticket.end_pos, [this, txn](bool durable) {
         if (!durable) return finish_placement(txn, place_result{.result = outcome::log_failed});
         placement& done = *placements_.at(txn);
-        done.claimed->order_id = done.placed.id;
-        done.claimed->in_flight = false;
         const order& placed = done.placed;
         if (placed.status == order_status::pending_payment) {
             holds_.schedule(placed.hold_expires_at_ms, placed.id);
