@@ -35,10 +35,15 @@ static_assert(ring_size > look_ahead && look_ahead > look_near,
 
 struct engine::order_ahead {
     bool decoded = false;
+    bool prepared = false;  // prepare_lines ran
     order_placed_view view;
     std::string scoped;  // "client \x1f key"
     std::uint64_t key_hash = 0;
     detail::hashed_string buyer{std::string_view{}};
+    // Per line of `view`: the shard that owns its SKU, and (once prepared, where it is the
+    // part's) the SKU and buyer looked up.
+    std::array<std::uint32_t, limits::order_items_max> owner{};
+    std::array<inventory::prepared_hold, limits::order_items_max> hold{};
 };
 
 // What one replaying thread writes (see "recovery" below), and its scratch.
@@ -196,7 +201,7 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
     std::vector<std::size_t> failed_at(replay_parts_.size(), batch.records.size());
     // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
     // Each part decodes an order `look_ahead` records before its turn and starts loading the
-    // cells it will touch (read_order, then prefetch_counts `look_near` records before): the
+    // cells it will touch (read_order, then prepare_lines `look_near` records before): the
     // key index, the buyer numbers and the per-buyer counts are far larger than the caches,
     // and each would otherwise stall its record in turn. Applying stays in log order.
     run_parts([&](std::size_t i) {
@@ -221,7 +226,7 @@ bool engine::apply_batch(const replay_batch& batch, std::string& error) {
                 }
             }
             if (r >= look_near && r - look_near < n && is_order(r - look_near)) {
-                prefetch_counts(p.ahead[(r - look_near) % ring_size], p);
+                prepare_lines(p.ahead[(r - look_near) % ring_size], p);
             }
             if (r < n && is_order(r)) read_order(payload(r), p.ahead[r % ring_size], p);
         }
@@ -306,6 +311,7 @@ bool engine::apply_record(std::uint16_t type, std::span<const std::byte> payload
 // Read in place: the store keeps the payload's bytes, nothing is built from them here.
 void engine::read_order(std::span<const std::byte> payload, order_ahead& a,
                         const replay_part& p) const {
+    a.prepared = false;
     a.decoded = decode(payload, a.view);
     if (!a.decoded) return;
     key_table::scope(a.scoped, a.view.client, a.view.idempotency_key);
@@ -313,34 +319,43 @@ void engine::read_order(std::span<const std::byte> payload, order_ahead& a,
     a.buyer = detail::hashed_string(a.view.buyer_id);
     const std::size_t home = key_home_of(a.key_hash);
     if (p.mine(home)) shards_[home]->keys_.prefetch(a.key_hash);
-    for (const order_placed_view::line& item : a.view.lines()) {
-        const std::size_t owner = sku_owner(item.sku_id);
-        if (p.mine(owner)) shards_[owner]->stock_.prefetch_buyer(a.buyer);
+    const auto lines = a.view.lines();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        a.owner[i] = static_cast<std::uint32_t>(sku_owner(lines[i].sku_id));
+        if (p.mine(a.owner[i])) shards_[a.owner[i]]->stock_.prefetch_buyer(a.buyer);
     }
 }
 
-void engine::prefetch_counts(const order_ahead& a, const replay_part& p) const {
+void engine::prepare_lines(order_ahead& a, const replay_part& p) {
     if (!a.decoded) return;
-    for (const order_placed_view::line& item : a.view.lines()) {
-        const std::size_t owner = sku_owner(item.sku_id);
-        if (p.mine(owner)) shards_[owner]->stock_.prefetch_count(item.sku_id, a.buyer);
+    const auto lines = a.view.lines();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (p.mine(a.owner[i])) {
+            a.hold[i] = shards_[a.owner[i]]->stock_.prepare_hold(lines[i].sku_id, a.buyer);
+        }
     }
+    a.prepared = true;
 }
 
-bool engine::replay_order(const order_ahead& a, std::span<const std::byte> payload,
-                          replay_part& p) {
+bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, replay_part& p) {
     if (!a.decoded) {
         p.error = "undecodable order record";
         return false;
     }
+    if (!a.prepared) prepare_lines(a, p);
     const order_placed_view& o = a.view;
-    // One lookup per line. An unknown SKU stops start-up, so what was held before it is moot.
-    for (const order_placed_view::line& item : o.lines()) {
-        const std::size_t owner = sku_owner(item.sku_id);
-        if (!p.mine(owner)) continue;
-        if (!shards_[owner]->stock_.hold_line(a.buyer, {item.sku_id, item.qty})) {
-            p.error =
-                "order " + std::to_string(o.id) + " names unknown SKU " + std::string(item.sku_id);
+    // An unknown SKU stops start-up, so what was held before it is moot.
+    const auto lines = o.lines();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (!p.mine(a.owner[i])) continue;
+        inventory& stock = shards_[a.owner[i]]->stock_;
+        // A SKU created by a record inside the look-ahead was not there when prepared.
+        if (a.hold[i].ordinal == inventory::absent) {
+            a.hold[i] = stock.prepare_hold(lines[i].sku_id, a.buyer);
+        }
+        if (!stock.hold_prepared(a.hold[i], lines[i].qty)) {
+            p.error = "order " + std::to_string(o.id) + " names unknown SKU " +
+                      std::string(lines[i].sku_id);
             return false;
         }
     }

@@ -115,9 +115,10 @@ class engine {
     // Decodes an order record and hashes its key and buyer; starts loading the key's index
     // cell and the buyer's number where they are `p`'s.
     void read_order(std::span<const std::byte> payload, order_ahead& a, const replay_part& p) const;
-    // Starts loading the per-buyer counts of the order's lines that are `p`'s.
-    void prefetch_counts(const order_ahead& a, const replay_part& p) const;
-    bool replay_order(const order_ahead& a, std::span<const std::byte> payload, replay_part& p);
+    // Looks up the SKU and buyer of each of the order's lines that are `p`'s, and starts
+    // loading the buyer's count (inventory::prepare_hold).
+    void prepare_lines(order_ahead& a, const replay_part& p);
+    bool replay_order(order_ahead& a, std::span<const std::byte> payload, replay_part& p);
     bool replay_move(const order_moved& e, replay_part& p);
     bool replay_block(std::span<const std::byte> payload, replay_part& p);
     void replay_refusal(key_refused e, replay_part& p);

@@ -116,18 +116,21 @@ reservation inventory::reserve(std::string_view buyer_id, std::span<const stock_
     return r;
 }
 
-bool inventory::hold_line(const hashed_string& buyer, const stock_line& line) {
-    const std::uint32_t ordinal = ordinal_of(line.sku_id);
-    if (ordinal == absent) return false;
-    sku_at(ordinal).held += line.qty;
-    count_buyer(ordinal, buyer, line.qty);
-    return true;
+inventory::prepared_hold inventory::prepare_hold(std::string_view sku_id,
+                                                 const hashed_string& buyer) {
+    prepared_hold line;
+    line.ordinal = ordinal_of(sku_id);
+    if (line.ordinal == absent) return line;
+    line.buyer = buyer_ids_.intern(buyer);
+    bought_.prefetch(count_key(line.ordinal, line.buyer));
+    return line;
 }
 
-void inventory::prefetch_count(std::string_view sku_id, const hashed_string& buyer) const {
-    const std::uint32_t ordinal = ordinal_of(sku_id);
-    const std::uint32_t number = buyer_ids_.find(buyer);
-    if (ordinal != absent && number != absent) bought_.prefetch(count_key(ordinal, number));
+bool inventory::hold_prepared(prepared_hold line, std::int64_t qty) {
+    if (line.ordinal == absent) return false;
+    sku_at(line.ordinal).held += qty;
+    count_buyer(line.ordinal, line.buyer, qty);
+    return true;
 }
 
 void inventory::release(std::string_view buyer_id, std::span<const stock_line> lines) {

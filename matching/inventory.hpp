@@ -44,6 +44,8 @@ struct reservation {
 // Shard-local: touched only by the thread of the shard that owns these SKUs.
 class inventory {
  public:
+    static constexpr std::uint32_t absent = detail::string_interner::absent;
+
     const sku_state* find(std::string_view sku_id) const;
 
     // Computes the state a PUT would leave (into `next`) without applying it.
@@ -64,12 +66,20 @@ class inventory {
     [[nodiscard]] bool hold_line(std::string_view buyer_id, const stock_line& line) {
         return hold_line(detail::hashed_string(buyer_id), line);
     }
-    [[nodiscard]] bool hold_line(const detail::hashed_string& buyer, const stock_line& line);
-    // Replay's look-ahead (engine::apply_batch): start loading what a hold_line of `buyer` on
-    // `sku_id` will read: first the buyer's number, then (a few records later, when that is
-    // likely cached) the buyer's count. They change nothing.
+    [[nodiscard]] bool hold_line(const detail::hashed_string& buyer, const stock_line& line) {
+        return hold_prepared(prepare_hold(line.sku_id, buyer), line.qty);
+    }
+    // hold_line in two steps, for replay's look-ahead (engine::apply_batch): prepare_hold looks
+    // up the SKU and numbers the buyer some records before the hold is due, and starts loading
+    // the buyer's count; hold_prepared then takes the hold. A buyer numbered early is numbered
+    // all the same. prefetch_buyer, earlier still, starts loading the buyer's number.
+    struct prepared_hold {
+        std::uint32_t ordinal = absent;  // `absent`: the SKU is unknown
+        std::uint32_t buyer = absent;
+    };
+    prepared_hold prepare_hold(std::string_view sku_id, const detail::hashed_string& buyer);
+    [[nodiscard]] bool hold_prepared(prepared_hold line, std::int64_t qty);
     void prefetch_buyer(const detail::hashed_string& buyer) const { buyer_ids_.prefetch(buyer); }
-    void prefetch_count(std::string_view sku_id, const detail::hashed_string& buyer) const;
     // Gives held units back (a refused, failed or cancelled order).
     void release(std::string_view buyer_id, std::span<const stock_line> lines);
     // Applies what a logged order move does to these lines (lifecycle.hpp), without checks:
@@ -94,7 +104,6 @@ class inventory {
 
  private:
     using hashed_string = detail::hashed_string;
-    static constexpr std::uint32_t absent = detail::string_interner::absent;
     static constexpr std::uint32_t skus_per_chunk = 128;
 
     sku_state& sku_at(std::uint32_t ordinal) {
