@@ -362,9 +362,8 @@ bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, re
     p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
     const order_store::entry* kept = nullptr;
     if (p.mine(order_home(o.id))) {
-        kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.created_at_ms,
-                                                         o.hold_expires_at_ms, payload,
-                                                         payload_owner_ != nullptr);
+        kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.hold_expires_at_ms,
+                                                         payload, payload_owner_ != nullptr);
         if (kept == nullptr) {
             p.error = "order id logged twice";
             return false;
@@ -513,7 +512,7 @@ bool engine::export_records(const record_sink& emit) const {
             const order_store::entry& o = s->orders_.nth(n);
             ok = ok && emit(record_type::order_placed, s->orders_.placement(o));
             for (std::size_t i = 0; ok && i < o.moves().size(); ++i) {
-                encode(order_moved{.order_id = o.id, .step = o.moves()[i]}, buf);
+                encode(order_moved{.order_id = order_store::id_of(o), .step = o.moves()[i]}, buf);
                 ok = emit(record_type::order_moved, buf);
             }
         }
@@ -552,7 +551,7 @@ bool engine::finish_replay(std::string& error) {
         // log getting one during replay.
         sh.orders_.for_each([&sh](const order_store::entry& o) {
             if (o.status == order_status::pending_payment) {
-                sh.holds_.schedule(o.hold_expires_at_ms, o.id);
+                sh.holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
             }
         });
     };

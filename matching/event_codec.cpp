@@ -213,6 +213,12 @@ bool decode(std::span<const std::byte> in, order_placed_view& o) {
     return r.done();
 }
 
+std::uint64_t order_placed_id(std::span<const std::byte> placed) {
+    std::uint64_t id = 0;
+    if (placed.size() >= 1 + sizeof id) std::memcpy(&id, placed.data() + 1, sizeof id);
+    return id;
+}
+
 bool decode(std::span<const std::byte> in, order& o) {
     order_placed_view v;
     if (!decode(in, v)) return false;

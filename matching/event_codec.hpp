@@ -108,6 +108,9 @@ bool decode(std::span<const std::byte> in, sku_state& out);
 bool decode(std::span<const std::byte> in, stock_adjusted& out);
 bool decode(std::span<const std::byte> in, order& out);
 bool decode(std::span<const std::byte> in, order_placed_view& out);
+// The id of an order_placed payload that decodes (it follows the version byte): what the
+// order store reads without decoding the rest.
+std::uint64_t order_placed_id(std::span<const std::byte> placed);
 bool decode(std::span<const std::byte> in, order_cancelled& out);
 bool decode(std::span<const std::byte> in, order_moved& out);
 bool decode(std::span<const std::byte> in, block_changed& out);

@@ -23,20 +23,19 @@ const std::byte* order_store::copy_in(std::span<const std::byte> bytes) {
 }
 
 order_store::entry* order_store::insert(std::uint64_t id, order_status status,
-                                        std::int64_t created_at_ms, std::int64_t hold_expires_at_ms,
+                                        std::int64_t hold_expires_at_ms,
                                         std::span<const std::byte> placement, bool in_place) {
     FG_ASSERT(id != 0 && id != ~std::uint64_t{0}, "M13 (order ids are never 0 or ~0)");
     FG_ASSERT(size_ < UINT32_MAX, "M13 (a shard keeps fewer than 2^32 orders)");
+    FG_ASSERT(order_placed_id(placement) == id, "M13 (an order is kept under its placed id)");
     // The entry comes next, at slot size_, and cannot fail: claim the id for it first.
     if (index_.insert(id, static_cast<std::uint32_t>(size_ + 1)) != 0) return nullptr;
     if (size_ % entries_per_chunk == 0) {
         entries_.push_back(std::make_unique<entry[]>(entries_per_chunk));
     }
     entry& e = slot(size_);
-    e.id = id;
     e.status = status;
     e.hold_expires_at_ms = hold_expires_at_ms;
-    e.updated_at_ms = created_at_ms;
     e.placement_size = static_cast<std::uint32_t>(placement.size());
     e.placement_at = in_place ? placement.data() : copy_in(placement);
     ++size_;
@@ -81,14 +80,13 @@ order order_store::materialize(const entry& e) const {
     order o = as_placed(e);
     o.status = e.status;
     o.hold_expires_at_ms = e.hold_expires_at_ms;
-    o.updated_at_ms = e.updated_at_ms;
+    if (e.later) o.updated_at_ms = e.later->back().at_ms;  // else the creation, as placed
     o.history.insert(o.history.end(), e.moves().begin(), e.moves().end());
     return o;
 }
 
 void order_store::apply(entry& e, const transition& step) {
     e.status = step.to;
-    e.updated_at_ms = step.at_ms;
     if (step.hold_expires_at_ms != 0) e.hold_expires_at_ms = step.hold_expires_at_ms;
     if (!e.later) e.later = std::make_unique<std::vector<transition>>();
     e.later->push_back(step);

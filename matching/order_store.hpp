@@ -24,15 +24,15 @@ namespace fg::matching {
 class order_store {
  public:
     // What changes after placement, and where the placement is.
+    // The id and creation time are read from the placement, and the last update from the
+    // last step (or the creation): a sale keeps millions of entries, 32 bytes each.
     struct entry {
-        std::uint64_t id = 0;
         std::int64_t hold_expires_at_ms = 0;
-        std::int64_t updated_at_ms = 0;
         const std::byte* placement_at = nullptr;  // in the arena, or where replay found it
         std::uint32_t placement_size = 0;
         order_status status = order_status::pending_payment;
         // Every logged step after the placement; most orders of a sale have none, so the list
-        // is out of line and an entry stays at 48 bytes.
+        // is out of line.
         std::unique_ptr<std::vector<transition>> later;
 
         std::span<const transition> moves() const {
@@ -41,7 +41,7 @@ class order_store {
         std::size_t history_size() const { return 1 + moves().size(); }
     };
 
-    static_assert(sizeof(entry) == 48);
+    static_assert(sizeof(entry) == 32);
 
     order_store();
     ~order_store();
@@ -52,9 +52,8 @@ class order_store {
     // known to be well formed). Null, and nothing kept, if the id is already there. The payload
     // is copied into the arena, unless `in_place`: the caller then guarantees that its bytes
     // outlive the store (replay from a mapped log, engine::replay_in_place).
-    entry* insert(std::uint64_t id, order_status status, std::int64_t created_at_ms,
-                  std::int64_t hold_expires_at_ms, std::span<const std::byte> placement,
-                  bool in_place = false);
+    entry* insert(std::uint64_t id, order_status status, std::int64_t hold_expires_at_ms,
+                  std::span<const std::byte> placement, bool in_place = false);
 
     entry* find(std::uint64_t id);
     const entry* find(std::uint64_t id) const;
@@ -67,6 +66,10 @@ class order_store {
     order as_placed(const entry& e) const;
     // The placement read in place, without allocating (M13: it always decodes).
     static order_placed_view placed_view(const entry& e);
+    // The order's id, read from its placement without decoding the rest.
+    static std::uint64_t id_of(const entry& e) {
+        return order_placed_id({e.placement_at, e.placement_size});
+    }
     // The order_placed payload exactly as it was logged.
     std::span<const std::byte> placement(const entry& e) const;
 

@@ -147,7 +147,7 @@ void shard::place_at_home(std::string key, std::uint64_t key_hash, placement_con
         if (order_store::placed_view(*found.order).digest != ctx.digest) {
             return reply(place_result{.result = outcome::idempotency_mismatch});
         }
-        return replay_existing(found.order->id, std::move(reply));
+        return replay_existing(order_store::id_of(*found.order), std::move(reply));
     }
     key_entry* slot = found.entry;
     if (slot != nullptr && !slot->vacant()) {
@@ -348,8 +348,8 @@ void shard::commit_placement(std::uint64_t txn) {
         }
         if (done.from) record_for_rules(placed.buyer_id, *done.from, placed.created_at_ms);
         // The store keeps the record as logged; the reply gets the order itself.
-        const order_store::entry* kept = orders_.insert(
-            placed.id, placed.status, placed.created_at_ms, placed.hold_expires_at_ms, done.record);
+        const order_store::entry* kept =
+            orders_.insert(placed.id, placed.status, placed.hold_expires_at_ms, done.record);
         FG_ASSERT(kept != nullptr, "M11 (an idempotency key names an order that is kept)");
         keys_.names_order(*done.claimed, *kept);
         done.claimed = nullptr;  // freed: the key reads from the order now
@@ -643,7 +643,7 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
 
 void shard::apply_step(order_store::entry& o, const transition& step) {
     order_store::apply(o, step);
-    if (step.hold_expires_at_ms != 0) holds_.schedule(o.hold_expires_at_ms, o.id);
+    if (step.hold_expires_at_ms != 0) holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
     if (step.to == order_status::expired) ++orders_expired_;
 }
 

@@ -149,8 +149,7 @@ const order_store::entry& keep(order_store& store, std::uint64_t id, const std::
     o.history.assign(1, transition{.to = o.status, .at_ms = 10});
     std::vector<std::byte> placement;
     encode(o, placement);
-    const order_store::entry* e =
-        store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, placement);
+    const order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, placement);
     EXPECT_NE(e, nullptr);
     return *e;
 }
@@ -168,7 +167,7 @@ TEST(KeyTable, AKeyThatNamesItsOrderReadsFromItAndIsForgottenByAge) {
     t.aged(claimed, 10);
     const order_store::entry& o = keep(store, 256, "storefront", "abc");
     claimed.in_flight = false;
-    claimed.order_id = o.id;
+    claimed.order_id = order_store::id_of(o);
     t.names_order(claimed, o);
     EXPECT_EQ(t.size(), 1u);
     key_found f = t.find(k, key_table::hash(k));

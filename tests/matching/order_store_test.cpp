@@ -78,8 +78,7 @@ TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
         const std::uint64_t id = (seq << 8) | (rng() % 4);
         order o = make_order(id, rng);
         encode(o, buf);
-        order_store::entry* e =
-            store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+        order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, buf);
         ASSERT_NE(e, nullptr);
         const std::span<const std::byte> kept = store.placement(*e);
         EXPECT_TRUE(std::equal(buf.begin(), buf.end(), kept.begin(), kept.end()));
@@ -114,7 +113,7 @@ TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
     std::size_t seen = 0;
     store.for_each([&](const order_store::entry& e) {
         ++seen;
-        EXPECT_TRUE(model.contains(e.id));
+        EXPECT_TRUE(model.contains(order_store::id_of(e)));
     });
     EXPECT_EQ(seen, model.size());
 }
@@ -125,8 +124,8 @@ TEST(OrderStore, RefusesADuplicateIdAndFindsNothingForUnknownIds) {
     std::vector<std::byte> buf;
     const order o = make_order(0x1200, rng);
     encode(o, buf);
-    ASSERT_NE(store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf), nullptr);
-    EXPECT_EQ(store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf), nullptr);
+    ASSERT_NE(store.insert(o.id, o.status, o.hold_expires_at_ms, buf), nullptr);
+    EXPECT_EQ(store.insert(o.id, o.status, o.hold_expires_at_ms, buf), nullptr);
     EXPECT_EQ(store.size(), 1u);
     EXPECT_EQ(store.find(0), nullptr);
     EXPECT_EQ(store.find(0x1201), nullptr);
@@ -155,8 +154,7 @@ TEST(OrderStore, FindsIdsThatShareANumberOrLieFarOutside) {
     for (std::uint64_t id : ids) {
         const order o = make_order(id, rng);
         encode(o, buf);
-        order_store::entry* e =
-            store.insert(id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+        order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, buf);
         if (kept.contains(id)) {
             EXPECT_EQ(e, nullptr) << id;
             continue;
@@ -168,7 +166,7 @@ TEST(OrderStore, FindsIdsThatShareANumberOrLieFarOutside) {
     for (const auto& [id, bytes] : kept) {
         const order_store::entry* e = store.find(id);
         ASSERT_NE(e, nullptr) << id;
-        EXPECT_EQ(e->id, id);
+        EXPECT_EQ(order_store::id_of(*e), id);
         const std::span<const std::byte> p = store.placement(*e);
         EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), p.begin(), p.end())) << id;
         // A neighbour that was never inserted is not found through a shared number.
@@ -188,7 +186,7 @@ TEST(OrderStore, InPlaceKeepsThePlacementWhereTheCallerHasIt) {
         const order o = make_order(((i + 1) << 8) | 1, rng);
         encode(o, logged[i]);
         const order_store::entry* e =
-            store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, logged[i], true);
+            store.insert(o.id, o.status, o.hold_expires_at_ms, logged[i], true);
         ASSERT_NE(e, nullptr);
         EXPECT_EQ(store.placement(*e).data(), logged[i].data());
         EXPECT_EQ(store.placement(*e).size(), logged[i].size());
@@ -198,8 +196,7 @@ TEST(OrderStore, InPlaceKeepsThePlacementWhereTheCallerHasIt) {
     std::vector<std::byte> buf;
     const order o = make_order((99ull << 8) | 1, rng);
     encode(o, buf);
-    const order_store::entry* e =
-        store.insert(o.id, o.status, o.created_at_ms, o.hold_expires_at_ms, buf);
+    const order_store::entry* e = store.insert(o.id, o.status, o.hold_expires_at_ms, buf);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(store.placement(*e).data(), buf.data());
     buf.assign(buf.size(), std::byte{0});
