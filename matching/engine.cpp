@@ -377,7 +377,7 @@ bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, re
         const std::uint64_t h = a.key_hash;
         const std::size_t home = key_home_of(h);
         if (kept != nullptr && home == order_home(o.id)) {
-            shards_[home]->keys_.keep_order(scoped, h, *kept, o.created_at_ms);
+            shards_[home]->keys_.keep_order(scoped, h, shards_[home]->orders_.newest());
         } else if (key_entry* k = keep_key(scoped, h, o.created_at_ms, o.digest, p)) {
             k->order_id = o.id;
         }

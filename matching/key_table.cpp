@@ -1,6 +1,6 @@
 #include "matching/key_table.hpp"
 
-#include <bit>
+#include <algorithm>
 #include <cstring>
 
 #include "matching/assert.hpp"
@@ -43,37 +43,35 @@ std::string_view key_table::key_bytes::view() const {
     return {block_ + sizeof size, size};
 }
 
-key_table::key_table() : index_(initial_cells) {}
+key_table::key_table(const order_store& orders) : orders_(orders), index_(initial_cells) {}
 key_table::~key_table() = default;
 
 std::uint64_t key_table::hash(std::string_view scoped_key) {
     return detail::hash_bytes(scoped_key);
 }
 
-std::size_t key_table::start_of(std::uint64_t h) const {
-    return detail::cell_for(std::rotl(h, 24), index_.size());
-}
-
-// The bytes are compared only when the 64-bit hashes are equal: a retry of the same key, or
-// (rarely) another key. Only then does a key that reads from its order decode the placement.
+// The bytes are compared only when the tags are equal: a retry of the same key, or (one time in
+// 2^32) another key. Only then does a key that reads from its order decode the placement; a
+// key with an entry compares the whole hash first.
 bool key_table::holds(const index_cell& c, std::string_view scoped_key, std::uint64_t h) const {
-    if (c.hash != h) return false;
-    if (const order_store::entry* o = order_of(c.ref)) return placed_with(*o, scoped_key);
-    return slot_at(slot_of(c.ref)).scoped.view() == scoped_key;
+    if (c.tag != tag_of(h)) return false;
+    if (names_an_order(c.ref)) return placed_with(orders_.nth(order_of(c.ref)), scoped_key);
+    const slot& s = slot_at(slot_of(c.ref));
+    return s.hash == h && s.scoped.view() == scoped_key;
 }
 
 std::size_t key_table::cell_of(std::string_view scoped_key, std::uint64_t h) const {
     const std::size_t n = index_.size();
-    std::size_t i = start_of(h);
+    std::size_t i = place_of(tag_of(h));
     while (index_[i].ref != 0 && !holds(index_[i], scoped_key, h)) {
         if (++i == n) i = 0;
     }
     return i;
 }
 
-std::size_t key_table::cell_with(std::uint64_t h, std::uintptr_t ref) const {
+std::size_t key_table::cell_with(std::uint32_t tag, std::uint32_t ref) const {
     const std::size_t n = index_.size();
-    std::size_t i = start_of(h);
+    std::size_t i = place_of(tag);
     while (index_[i].ref != ref) {
         FG_ASSERT(index_[i].ref != 0, "a key's cell is in the index");
         if (++i == n) i = 0;
@@ -86,12 +84,13 @@ void key_table::reserve(std::size_t keys) {
 }
 
 void key_table::rebuild_index(std::size_t cells) {
+    FG_ASSERT(cells <= (std::size_t{1} << 32), "the index places cells with 32 bits");
     std::vector<index_cell> old(cells);
     old.swap(index_);
     const std::size_t n = index_.size();
     for (const index_cell& c : old) {
         if (c.ref == 0) continue;
-        std::size_t i = start_of(c.hash);
+        std::size_t i = place_of(c.tag);
         while (index_[i].ref != 0) {
             if (++i == n) i = 0;
         }
@@ -102,7 +101,7 @@ void key_table::rebuild_index(std::size_t cells) {
 key_found key_table::find(std::string_view scoped_key, std::uint64_t h) {
     const index_cell& c = index_[cell_of(scoped_key, h)];
     if (c.ref == 0) return {};
-    if (const order_store::entry* o = order_of(c.ref)) return {.order = o};
+    if (names_an_order(c.ref)) return {.order = &orders_.nth(order_of(c.ref))};
     return {.entry = &slot_at(slot_of(c.ref)).value};
 }
 
@@ -115,7 +114,7 @@ std::uint32_t key_table::new_slot() {
         if (used_ % slots_per_chunk == 0) {
             chunks_.push_back(std::make_unique<slot[]>(slots_per_chunk));
         }
-        FG_ASSERT(used_ < (std::size_t{1} << 32), "slot numbers fit in 32 bits");
+        FG_ASSERT(used_ < (std::size_t{1} << 31) - 1, "slot numbers fit in 31 bits");
         i = static_cast<std::uint32_t>(used_++);
     }
     slot& s = slot_at(i);
@@ -138,70 +137,70 @@ key_entry& key_table::get_or_add(std::string_view scoped_key, std::uint64_t h) {
     // At most 3/4 full, so that probes stay short.
     if ((size_ + 1) * 4 > index_.size() * 3) rebuild_index(index_.size() * 2);
     const std::size_t cell = cell_of(scoped_key, h);
-    const std::uintptr_t was = index_[cell].ref;
-    if (was != 0 && order_of(was) == nullptr) return slot_at(slot_of(was)).value;
+    const std::uint32_t was = index_[cell].ref;
+    if (was != 0 && !names_an_order(was)) return slot_at(slot_of(was)).value;
     const std::uint32_t i = new_slot();
     slot& s = slot_at(i);
     s.scoped.assign(scoped_key);
     s.hash = h;
-    index_[cell] = {h, slot_ref(i)};
+    index_[cell] = {tag_of(h), slot_ref(i)};
     if (was == 0) ++size_;
     return s.value;
 }
 
-void key_table::names_order(key_entry& e, const order_store::entry& order) {
+void key_table::names_order(key_entry& e, std::uint32_t order) {
+    FG_ASSERT(order < (std::uint32_t{1} << 31), "order numbers fit in 31 bits");
     const std::uint32_t i = e.slot;
-    const slot& s = slot_at(i);
-    const std::int64_t created_at_ms = e.created_at_ms;
-    index_[cell_with(s.hash, slot_ref(i))].ref = order_ref(order);
-    free_slot(i);  // its age goes stale with the generation: the order's age replaces it
-    ages_.push_back({created_at_ms, order_ref(order)});
+    index_[cell_with(tag_of(slot_at(i).hash), slot_ref(i))].ref = order_ref(order);
+    free_slot(i);  // its age goes stale with the generation: the walk over the orders takes over
 }
 
-void key_table::keep_order(std::string_view scoped_key, std::uint64_t h,
-                           const order_store::entry& order, std::int64_t created_at_ms) {
+void key_table::keep_order(std::string_view scoped_key, std::uint64_t h, std::uint32_t order) {
+    FG_ASSERT(order < (std::uint32_t{1} << 31), "order numbers fit in 31 bits");
     if ((size_ + 1) * 4 > index_.size() * 3) rebuild_index(index_.size() * 2);
     const std::size_t cell = cell_of(scoped_key, h);
     if (index_[cell].ref == 0) {
         ++size_;
-    } else if (order_of(index_[cell].ref) == nullptr) {
+    } else if (!names_an_order(index_[cell].ref)) {
         free_slot(slot_of(index_[cell].ref));
     }
-    index_[cell] = {h, order_ref(order)};
-    ages_.push_back({created_at_ms, order_ref(order)});
+    index_[cell] = {tag_of(h), order_ref(order)};
 }
 
 void key_table::aged(key_entry& e, std::int64_t created_at_ms) {
-    ages_.push_back({created_at_ms, slot_age(e.slot, slot_at(e.slot).generation)});
+    ages_.push_back({created_at_ms, e.slot, slot_at(e.slot).generation});
 }
 
 void key_table::forget_up_to(std::int64_t cutoff_ms) {
-    std::string scoped;
     while (!ages_.empty() && ages_.front().created_at_ms <= cutoff_ms) {
         const age a = ages_.front();
         ages_.pop_front();
-        if (const order_store::entry* o = order_of(a.who)) {
-            // The key's cell may have been given to a later order of the same key (replay of
-            // a key used again): then that order's age forgets it.
-            const order_placed_view placed = order_store::placed_view(*o);
-            scope(scoped, placed.client, placed.idempotency_key);
-            const std::size_t cell = cell_of(scoped, hash(scoped));
-            if (index_[cell].ref == a.who) {
-                erase_cell(cell);
-                --size_;
-            }
-            continue;
-        }
-        const std::uint32_t i = slot_of(a.who & ((std::uint64_t{1} << 34) - 1));
-        const slot& s = slot_at(i);
+        const slot& s = slot_at(a.slot);
         // A vacant key claimed again has a newer age: only that one forgets it.
-        if (!s.live || slot_age(i, s.generation) != a.who || s.value.in_flight ||
+        if (!s.live || s.generation != a.generation || s.value.in_flight ||
             s.value.created_at_ms != a.created_at_ms) {
             continue;
         }
-        erase_cell(cell_with(s.hash, slot_ref(i)));
-        free_slot(i);
+        erase_cell(cell_with(tag_of(s.hash), slot_ref(a.slot)));
+        free_slot(a.slot);
         --size_;
+    }
+    // Bounded per call: after a restart, the orders whose keys were past their retention (and
+    // so never brought back) are walked over a few calls rather than in one long one.
+    constexpr std::size_t walk_max = std::size_t{1} << 16;
+    const std::size_t walk_end = std::min(orders_.size(), orders_walked_ + walk_max);
+    std::string scoped;
+    for (; orders_walked_ < walk_end; ++orders_walked_) {
+        const order_placed_view placed = order_store::placed_view(orders_.nth(orders_walked_));
+        if (placed.created_at_ms > cutoff_ms) break;
+        // The key may read from a later order of the same key now (replay of a key used
+        // again), or have an entry (its order is at another shard), or be gone already.
+        scope(scoped, placed.client, placed.idempotency_key);
+        const std::size_t cell = cell_of(scoped, hash(scoped));
+        if (index_[cell].ref == order_ref(orders_walked_)) {
+            erase_cell(cell);
+            --size_;
+        }
     }
 }
 
@@ -215,7 +214,7 @@ void key_table::erase_cell(std::size_t hole) {
         return to >= from ? to - from : to + n - from;
     };
     for (std::size_t next = after(hole); index_[next].ref != 0; next = after(next)) {
-        const std::size_t home = start_of(index_[next].hash);
+        const std::size_t home = place_of(index_[next].tag);
         // The entry at `next` may fill the hole unless its home lies cyclically in (hole, next].
         const bool home_after_hole = distance(home, next) < distance(hole, next);
         if (home_after_hole) continue;

@@ -6,8 +6,10 @@
 // order are that order's placement. Other keys (in flight, refused, vacant, or whose order
 // lives at another shard after a change of shard count) have an entry of their own, in chunks
 // that never move (a placement holds a pointer to its key's entry across asynchronous steps).
-// Both are found through one open-addressing index of 64-bit hashes. Keys are forgotten oldest
-// first, from a FIFO of creation times: no scan.
+// Both are found through one open-addressing index of 8-byte cells: 32 bits of the key's hash,
+// which place the cell and tell most keys apart, and the number of its order or entry. Keys are
+// forgotten oldest first, with no scan: those with an entry from a FIFO of creation times, those
+// that read from their orders by walking the order store in the order its orders were kept.
 //
 // Shard-local: touched only by the shard's own thread (or by replay, before any thread runs).
 
@@ -54,7 +56,8 @@ struct key_found {
 
 class key_table {
  public:
-    key_table();
+    // `orders`: the store of the same shard, which the keys that read from their orders name.
+    explicit key_table(const order_store& orders);
     ~key_table();
     key_table(const key_table&) = delete;
     key_table& operator=(const key_table&) = delete;
@@ -75,22 +78,26 @@ class key_table {
     // order is never claimed again live (find() says so first); in replay, a later record of
     // the key replaces that answer with the new entry.
     key_entry& get_or_add(std::string_view scoped_key, std::uint64_t h);
-    // The key of `e` created `order`, now kept at this shard and placed with this key: the key
-    // reads from the order from now on. `e`'s entry is freed (the caller drops its pointer) and
-    // the key keeps its creation time for its age.
-    void names_order(key_entry& e, const order_store::entry& order);
-    // Replay: `scoped_key` created `order`, kept at this shard, at `created_at_ms`. Replaces
-    // what the table held for the key (a later record states the key's latest answer).
-    void keep_order(std::string_view scoped_key, std::uint64_t h, const order_store::entry& order,
-                    std::int64_t created_at_ms);
+    // The key of `e` created the order numbered `order` (order_store::newest()), now kept at
+    // this shard and placed with this key: the key reads from the order from now on, and is
+    // forgotten by the order's creation time. `e`'s entry is freed (the caller drops its
+    // pointer).
+    void names_order(key_entry& e, std::uint32_t order);
+    // Replay: `scoped_key` created the order numbered `order`, kept at this shard. Replaces what
+    // the table held for the key (a later record states the key's latest answer).
+    void keep_order(std::string_view scoped_key, std::uint64_t h, std::uint32_t order);
     // The entry was (re)claimed at `created_at_ms`: it is forgotten once that age passes the
     // retention, unless it is claimed again before.
     void aged(key_entry& e, std::int64_t created_at_ms);
-    // Forgets every key created at or before `cutoff_ms` and not in flight.
+    // Forgets every key created at or before `cutoff_ms` and not in flight. A key that reads
+    // from its order goes when the walk over the store reaches an order created after the
+    // cutoff: orders are kept in about the order they were created, so a key may outlive its
+    // cutoff by the few milliseconds an order placed just before it took longer to commit. The
+    // walk reads at most 65,536 orders per call (the shard calls this every 100 ms).
     void forget_up_to(std::int64_t cutoff_ms);
 
     // Starts loading the index cell where a lookup of hash `h` begins; changes nothing.
-    void prefetch(std::uint64_t h) const { detail::prefetch(&index_[start_of(h)]); }
+    void prefetch(std::uint64_t h) const { detail::prefetch(&index_[place_of(tag_of(h))]); }
 
     // Room for `keys` keys in all without growing the index (replay sizes it from the log).
     void reserve(std::size_t keys);
@@ -131,58 +138,54 @@ class key_table {
         bool live = false;
     };
     static_assert(sizeof(slot) == 72);
-    // A cell's `ref`: 0 when unused; an order_store::entry's address with the low bit set; or
-    // a slot's number plus one, shifted left by one.
+    // A cell: `tag`, bits 8 to 39 of the key's hash (the bits that chose the key's home shard,
+    // engine::key_home_of reads from bit 40 up, are the same for every key of a shard, so they
+    // are left out), which also places the cell; and `ref`, 0 when unused, an order's number
+    // shifted left by one with the low bit set, or a slot's number plus one shifted left by one.
     struct index_cell {
-        std::uint64_t hash = 0;
-        std::uintptr_t ref = 0;
+        std::uint32_t tag = 0;
+        std::uint32_t ref = 0;
     };
-    static_assert(alignof(order_store::entry) > 1, "the low bit of an entry's address is free");
-    static std::uintptr_t slot_ref(std::uint32_t i) { return (std::uintptr_t{i} + 1) << 1; }
-    static std::uint32_t slot_of(std::uintptr_t ref) {
-        return static_cast<std::uint32_t>((ref >> 1) - 1);
+    static_assert(sizeof(index_cell) == 8);
+    static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 8); }
+    // Where a cell with `tag` starts probing: multiply-shift, any index size up to 2^32.
+    std::size_t place_of(std::uint32_t tag) const {
+        return static_cast<std::size_t>((std::uint64_t{tag} * index_.size()) >> 32);
     }
-    static std::uintptr_t order_ref(const order_store::entry& o) {
-        return reinterpret_cast<std::uintptr_t>(&o) | 1;
-    }
-    static const order_store::entry* order_of(std::uintptr_t ref) {
-        return (ref & 1) != 0
-                   ? reinterpret_cast<const order_store::entry*>(ref & ~std::uintptr_t{1})
-                   : nullptr;
-    }
-    // When a key is forgotten. `who`: an order's ref, or a slot's ref (33 bits) with the
-    // slot's generation then in the bits above it (30 of them: enough to tell a reuse).
+    static std::uint32_t slot_ref(std::uint32_t i) { return (i + 1) << 1; }
+    static std::uint32_t slot_of(std::uint32_t ref) { return (ref >> 1) - 1; }
+    static std::uint32_t order_ref(std::uint32_t order) { return order << 1 | 1; }
+    static bool names_an_order(std::uint32_t ref) { return (ref & 1) != 0; }
+    static std::uint32_t order_of(std::uint32_t ref) { return ref >> 1; }
+    // When a key with an entry is forgotten: the slot, and its generation then.
     struct age {
         std::int64_t created_at_ms;
-        std::uint64_t who;
+        std::uint32_t slot;
+        std::uint32_t generation;
     };
-    static std::uint64_t slot_age(std::uint32_t i, std::uint32_t generation) {
-        return std::uint64_t{generation & 0x3fffffffu} << 34 | slot_ref(i);
-    }
     static constexpr std::size_t slots_per_chunk = std::size_t{1} << 12;
 
     const slot& slot_at(std::size_t i) const {
         return chunks_[i / slots_per_chunk][i % slots_per_chunk];
     }
     slot& slot_at(std::size_t i) { return chunks_[i / slots_per_chunk][i % slots_per_chunk]; }
-    // Where `h` starts probing. The bits that chose the key's home shard (engine::key_home_of
-    // reads from bit 40 up) are the same for every key of a shard, so they go last.
-    std::size_t start_of(std::uint64_t h) const;
     bool holds(const index_cell& c, std::string_view scoped_key, std::uint64_t h) const;
     std::size_t cell_of(std::string_view scoped_key, std::uint64_t h) const;
-    // The cell whose ref is `ref` (it must be there).
-    std::size_t cell_with(std::uint64_t h, std::uintptr_t ref) const;
+    // The cell whose ref is `ref` (it must be there); `tag` is its key's.
+    std::size_t cell_with(std::uint32_t tag, std::uint32_t ref) const;
     void rebuild_index(std::size_t cells);
     std::uint32_t new_slot();
     void free_slot(std::uint32_t i);
     void erase_cell(std::size_t cell);
 
+    const order_store& orders_;
     std::vector<std::unique_ptr<slot[]>> chunks_;  // slots never move
     std::vector<std::uint32_t> free_;              // slots to reuse
     std::size_t used_ = 0;                         // slots ever handed out
     std::size_t size_ = 0;                         // live keys, with an entry or an order
     std::vector<index_cell> index_;                // linear probing, at most 3/4 full
     std::deque<age> ages_;                         // creation order (one retention for all)
+    std::uint32_t orders_walked_ = 0;              // the walk's place in the order store
 };
 
 }  // namespace fg::matching

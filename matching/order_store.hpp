@@ -77,6 +77,8 @@ class order_store {
     static void apply(entry& e, const transition& step);
 
     std::size_t size() const { return size_; }
+    // The number of the order kept last (its n for nth()); size() must be > 0.
+    std::uint32_t newest() const { return static_cast<std::uint32_t>(size_ - 1); }
 
     // The n-th order kept (n < size()).
     const entry& nth(std::size_t n) const { return slot(n); }

@@ -83,7 +83,11 @@ outcome refusal_of(const risk_decision& d) {
 }  // namespace
 
 shard::shard(engine& eng, std::size_t index)
-    : engine_(eng), index_(index), holds_(eng.time().now_ms()), risk_(eng.options().risk) {}
+    : engine_(eng),
+      index_(index),
+      holds_(eng.time().now_ms()),
+      risk_(eng.options().risk),
+      keys_(orders_) {}
 
 shard::~shard() = default;
 
@@ -351,7 +355,7 @@ void shard::commit_placement(std::uint64_t txn) {
         const order_store::entry* kept =
             orders_.insert(placed.id, placed.status, placed.hold_expires_at_ms, done.record);
         FG_ASSERT(kept != nullptr, "M11 (an idempotency key names an order that is kept)");
-        keys_.names_order(*done.claimed, *kept);
+        keys_.names_order(*done.claimed, orders_.newest());
         done.claimed = nullptr;  // freed: the key reads from the order now
         finish_placement(txn,
                          place_result{.result = outcome::ok, .placed = std::move(done.placed)});

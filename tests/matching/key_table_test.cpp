@@ -30,7 +30,8 @@ key_entry* find(key_table& t, const std::string& k) { return t.find(k, key_table
 // A longer `ttl` keeps more keys, so the index fills to its bound and probes wrap around its end.
 void matches_model(std::size_t reserved, std::int64_t ttl) {
     std::mt19937_64 rng(seed_from_env("KeyTable"));
-    key_table t;
+    order_store store;
+    key_table t(store);
     if (reserved > 0) t.reserve(reserved);
     struct model_key {
         std::int64_t created = 0;
@@ -107,7 +108,8 @@ TEST(KeyTable, MatchesAModelWithAReservedIndexOfAnySize) { matches_model(2'999, 
 // leave every other key findable.
 TEST(KeyTable, AFullIndexEmptiedKeyByKeyKeepsEveryOtherKey) {
     for (const std::size_t keys : {std::size_t{767}, std::size_t{2'999}}) {
-        key_table t;
+        order_store store;
+        key_table t(store);
         t.reserve(keys);
         std::vector<std::string> names;
         for (std::size_t i = 0; i < keys; ++i) names.push_back("c\x1fkey-" + std::to_string(i));
@@ -135,18 +137,18 @@ TEST(KeyTable, AFullIndexEmptiedKeyByKeyKeepsEveryOtherKey) {
 
 // Keeps an order placed with `client` and `key` in `store`, as a shard does once it is durable.
 const order_store::entry& keep(order_store& store, std::uint64_t id, const std::string& client,
-                               const std::string& key, std::uint8_t digest = 7) {
+                               const std::string& key, std::int64_t created_at_ms = 10) {
     const auto cny = *currency_code::parse("CNY");
     order o;
     o.id = id;
     o.client = client;
     o.idempotency_key = key;
-    o.digest[0] = digest;
+    o.digest[0] = 7;
     o.buyer_id = "buyer";
     o.items.push_back({"sku", 1, money{100, cny}});
     o.total = money{100, cny};
-    o.created_at_ms = o.updated_at_ms = 10;
-    o.history.assign(1, transition{.to = o.status, .at_ms = 10});
+    o.created_at_ms = o.updated_at_ms = created_at_ms;
+    o.history.assign(1, transition{.to = o.status, .at_ms = created_at_ms});
     std::vector<std::byte> placement;
     encode(o, placement);
     const order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, placement);
@@ -157,8 +159,8 @@ const order_store::entry& keep(order_store& store, std::uint64_t id, const std::
 // A key whose order is kept reads from it: its entry is freed, find() gives the order, the
 // key is still told apart from keys of other clients, and its age forgets it.
 TEST(KeyTable, AKeyThatNamesItsOrderReadsFromItAndIsForgottenByAge) {
-    key_table t;
     order_store store;
+    key_table t(store);
     const std::string k =
         "storefront\x1f"
         "abc";
@@ -168,7 +170,7 @@ TEST(KeyTable, AKeyThatNamesItsOrderReadsFromItAndIsForgottenByAge) {
     const order_store::entry& o = keep(store, 256, "storefront", "abc");
     claimed.in_flight = false;
     claimed.order_id = order_store::id_of(o);
-    t.names_order(claimed, o);
+    t.names_order(claimed, store.newest());
     EXPECT_EQ(t.size(), 1u);
     key_found f = t.find(k, key_table::hash(k));
     EXPECT_EQ(f.entry, nullptr);
@@ -202,15 +204,15 @@ TEST(KeyTable, AKeyThatNamesItsOrderReadsFromItAndIsForgottenByAge) {
 // used again after it was forgotten) replaces that answer, and only the latest answer's age
 // forgets the key.
 TEST(KeyTable, ReplayedKeysReadFromTheirOrdersAndALaterRecordWins) {
-    key_table t;
     order_store store;
+    key_table t(store);
     const std::string k = "storefront\x1fk1";
     const std::uint64_t h = key_table::hash(k);
-    const order_store::entry& first = keep(store, 256, "storefront", "k1");
-    const order_store::entry& second = keep(store, 512, "storefront", "k1");
-    t.keep_order(k, h, first, 10);
+    const order_store::entry& first = keep(store, 256, "storefront", "k1", 10);
+    t.keep_order(k, h, store.newest());
     EXPECT_EQ(t.find(k, h).order, &first);
-    t.keep_order(k, h, second, 20);
+    const order_store::entry& second = keep(store, 512, "storefront", "k1", 20);
+    t.keep_order(k, h, store.newest());
     EXPECT_EQ(t.find(k, h).order, &second);
     EXPECT_EQ(t.size(), 1u);
     t.forget_up_to(15);  // the first order's age: the key names the second now
@@ -232,7 +234,8 @@ TEST(KeyTable, ReplayedKeysReadFromTheirOrdersAndALaterRecordWins) {
 }
 
 TEST(KeyTable, AKeyAgedTwiceInOneMillisecondIsForgottenOnce) {
-    key_table t;
+    order_store store;
+    key_table t(store);
     key_entry& first = add(t,
                            "a\x1f"
                            "1");
@@ -276,7 +279,8 @@ TEST(KeyTable, AKeyAgedTwiceInOneMillisecondIsForgottenOnce) {
 }
 
 TEST(KeyTable, KeysThatDifferOnlyByClientAreDifferentKeys) {
-    key_table t;
+    order_store store;
+    key_table t(store);
     add(t, "shop-a\x1fsame").order_id = 256;
     add(t, "shop-b\x1fsame").order_id = 512;
     EXPECT_EQ(find(t, "shop-a\x1fsame")->order_id, 256u);
