@@ -112,8 +112,8 @@ class engine {
     bool apply_batch(const replay_batch& batch, std::string& error);
     bool wait_for_applier(std::string& error);
     bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
-    // Decodes an order record and hashes its key and buyer; starts loading the key's index
-    // cell and the buyer's number where they are `p`'s.
+    // Decodes an order record, hashes its key and buyer and notes each line's owner shard;
+    // starts loading the key's index cell and the buyer's number where they are `p`'s.
     void read_order(std::span<const std::byte> payload, order_ahead& a, const replay_part& p) const;
     // Looks up the SKU and buyer of each of the order's lines that are `p`'s, and starts
     // loading the buyer's count (inventory::prepare_hold).
