@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "matching/assert.hpp"
 #include "matching/detail/byte_hash.hpp"
@@ -85,8 +86,8 @@ void key_table::reserve(std::size_t keys) {
 
 void key_table::rebuild_index(std::size_t cells) {
     FG_ASSERT(cells <= (std::size_t{1} << 32), "the index places cells with 32 bits");
-    std::vector<index_cell> old(cells);
-    old.swap(index_);
+    detail::zeroed_array<index_cell> old =
+        std::exchange(index_, detail::zeroed_array<index_cell>(cells));
     const std::size_t n = index_.size();
     for (const index_cell& c : old) {
         if (c.ref == 0) continue;

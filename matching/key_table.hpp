@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "matching/detail/prefetch.hpp"
+#include "matching/detail/zeroed_array.hpp"
 #include "matching/order.hpp"
 #include "matching/order_store.hpp"
 #include "matching/outcome.hpp"
@@ -144,7 +145,7 @@ class key_table {
     // shifted left by one with the low bit set, or a slot's number plus one shifted left by one.
     struct index_cell {
         std::uint32_t tag = 0;
-        std::uint32_t ref = 0;
+        std::uint32_t ref = 0;  // so a zeroed_array's cells start unused
     };
     static_assert(sizeof(index_cell) == 8);
     static std::uint32_t tag_of(std::uint64_t h) { return static_cast<std::uint32_t>(h >> 8); }
@@ -183,7 +184,7 @@ class key_table {
     std::vector<std::uint32_t> free_;              // slots to reuse
     std::size_t used_ = 0;                         // slots ever handed out
     std::size_t size_ = 0;                         // live keys, with an entry or an order
-    std::vector<index_cell> index_;                // linear probing, at most 3/4 full
+    detail::zeroed_array<index_cell> index_;       // linear probing, at most 3/4 full
     std::deque<age> ages_;                         // creation order (one retention for all)
     std::uint32_t orders_walked_ = 0;              // the walk's place in the order store
 };

@@ -5,14 +5,15 @@
 // for what it will hold (any size, not only a power of two), so that a replay that knows
 // roughly how many keys are coming does not write every smaller table on the way.
 // Keys are never removed: a count of 0 stays in place and means the same as no entry, so the
-// table needs no tombstones. One key value (`no_key`) is reserved to mark free slots.
+// table needs no tombstones. One key value (`no_key`) is reserved: a slot keeps its key's
+// complement, so a free slot is all zero bytes and a new table needs no writing
+// (zeroed_array).
 
 #include <cstdint>
-#include <vector>
 
 #include "matching/detail/byte_hash.hpp"
 #include "matching/detail/prefetch.hpp"
-#include "matching/detail/table_allocator.hpp"
+#include "matching/detail/zeroed_array.hpp"
 
 namespace fg::matching::detail {
 
@@ -25,12 +26,12 @@ class count_table {
     std::int64_t* find(std::uint64_t key) {
         if (slots_.empty()) return nullptr;
         slot& sl = slots_[probe(key)];
-        return sl.key == key ? &sl.count : nullptr;
+        return sl.key == ~key ? &sl.count : nullptr;
     }
     std::int64_t get(std::uint64_t key) const {
         if (slots_.empty()) return 0;
         const slot& sl = slots_[probe(key)];
-        return sl.key == key ? sl.count : 0;
+        return sl.key == ~key ? sl.count : 0;
     }
     // The count for `key`, inserted at 0 if new. Valid until the next insert.
     std::int64_t& at(std::uint64_t key);
@@ -48,22 +49,22 @@ class count_table {
 
  private:
     struct slot {
-        std::uint64_t key = no_key;
-        std::int64_t count = 0;
+        std::uint64_t key;  // the key's complement: 0 (~no_key) when free
+        std::int64_t count;
     };
 
     // The slot holding `key`, or the free slot where it would go.
     std::size_t probe(std::uint64_t key) const {
         const std::size_t n = slots_.size();
         std::size_t i = cell_for(hash_u64(key), n);
-        while (slots_[i].key != key && slots_[i].key != no_key) {
+        while (slots_[i].key != ~key && slots_[i].key != 0) {
             if (++i == n) i = 0;
         }
         return i;
     }
     void rebuild(std::size_t slots);
 
-    std::vector<slot, table_allocator<slot>> slots_;
+    zeroed_array<slot> slots_;
     std::size_t used_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "matching/assert.hpp"
 
@@ -18,25 +19,25 @@ std::size_t string_interner::probe(const hashed_string& s) const {
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = s.hash & mask;; i = (i + 1) & mask) {
         const slot& sl = slots_[i];
-        if (sl.number == absent || holds(sl, s)) return i;
+        if (sl.number_plus_1 == 0 || holds(sl, s)) return i;
     }
 }
 
 std::uint32_t string_interner::find(const hashed_string& s) const {
-    return slots_.empty() ? absent : slots_[probe(s)].number;
+    return slots_.empty() ? absent : slots_[probe(s)].number_plus_1 - 1;
 }
 
 std::uint32_t string_interner::intern(const hashed_string& s) {
     // Grow first, so the probe below is into the table the string stays in.
     if ((std::size_t{count_} + 1) * 8 > slots_.size() * 5) grow();
     slot& sl = slots_[probe(s)];
-    if (sl.number != absent) return sl.number;
+    if (sl.number_plus_1 != 0) return sl.number_plus_1 - 1;
     FG_ASSERT(count_ < absent, "interner numbers fit in 32 bits");
     FG_ASSERT(s.text.size() <= UINT32_MAX, "interned strings are shorter than 4 GiB");
     sl.hash = s.hash;
     sl.length = static_cast<std::uint32_t>(s.text.size());
     store(sl, s.text);
-    sl.number = count_;
+    sl.number_plus_1 = count_ + 1;
     return count_++;
 }
 
@@ -60,13 +61,13 @@ void string_interner::store(slot& sl, std::string_view text) {
 }
 
 void string_interner::grow() {
-    auto old = std::move(slots_);
-    slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
+    zeroed_array<slot> old =
+        std::exchange(slots_, zeroed_array<slot>(slots_.empty() ? 16 : slots_.size() * 2));
     const std::size_t mask = slots_.size() - 1;
     for (const slot& sl : old) {
-        if (sl.number == absent) continue;
+        if (sl.number_plus_1 == 0) continue;
         std::size_t i = sl.hash & mask;
-        while (slots_[i].number != absent) i = (i + 1) & mask;
+        while (slots_[i].number_plus_1 != 0) i = (i + 1) & mask;
         slots_[i] = sl;
     }
 }

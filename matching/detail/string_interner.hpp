@@ -13,7 +13,7 @@
 
 #include "matching/detail/byte_hash.hpp"
 #include "matching/detail/prefetch.hpp"
-#include "matching/detail/table_allocator.hpp"
+#include "matching/detail/zeroed_array.hpp"
 
 namespace fg::matching::detail {
 
@@ -43,10 +43,12 @@ class string_interner {
 
  private:
     static constexpr std::size_t inline_chars_max = 16;
+    // A free slot is all zero bytes (zeroed_array): `number` holds the string's number plus
+    // one, so `absent` wraps to 0.
     struct slot {
-        std::uint64_t hash = 0;
-        std::uint32_t number = absent;  // `absent` marks a free slot
-        std::uint32_t length = 0;
+        std::uint64_t hash;
+        std::uint32_t number_plus_1;
+        std::uint32_t length;
         // The bytes when length <= inline_chars_max, else a `const char*` to them in the arena.
         char text[inline_chars_max];
     };
@@ -59,8 +61,7 @@ class string_interner {
     void store(slot& sl, std::string_view text);
     void grow();
 
-    std::vector<slot, table_allocator<slot>>
-        slots_;  // power-of-two size, linear probing, at most 5/8 full
+    zeroed_array<slot> slots_;  // power-of-two size, linear probing, at most 5/8 full
     std::uint32_t count_ = 0;
     std::vector<std::unique_ptr<char[]>> chunks_;  // bytes of the strings longer than inline
     char* chunk_free_ = nullptr;
