@@ -156,7 +156,8 @@ std::string render_metrics(const std::vector<shard_report>& shards,
            "Idempotency-Keys remembered with their answers.");
     t.line("flashgate_idempotency_keys ", keys);
     t.help("flashgate_hold_timers", "gauge",
-           "Hold timers on the shards' wheels (a paid order's timer stays until it fires).");
+           "Holds waiting to lapse: timers on the shards' wheels (a paid order's timer stays "
+           "until it fires) plus replayed orders the hold walk has yet to read.");
     t.line("flashgate_hold_timers ", holds);
     t.help("flashgate_skus", "gauge", "SKUs known.");
     t.line("flashgate_skus ", skus);

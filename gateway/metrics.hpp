@@ -66,7 +66,8 @@ struct shard_report {
     std::uint64_t connections = 0;
     std::uint64_t orders_expired = 0;    // holds that lapsed (counted since start)
     std::uint64_t idempotency_keys = 0;  // keys remembered, with their answers
-    std::uint64_t holds_scheduled = 0;   // timers on the shard's wheel (some already moot)
+    std::uint64_t holds_scheduled =
+        0;  // timers on the wheel + replayed orders not yet walked (some moot)
 };
 
 inline constexpr std::size_t metrics_skus_listed_max = 1'000;  // per shard

@@ -360,7 +360,7 @@ bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, re
         }
     }
     p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
-    const order_store::entry* kept = nullptr;
+    order_store::entry* kept = nullptr;
     if (p.mine(order_home(o.id))) {
         kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.hold_expires_at_ms,
                                                          payload, payload_owner_ != nullptr);
@@ -368,6 +368,7 @@ bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, re
             p.error = "order id logged twice";
             return false;
         }
+        shards_[order_home(o.id)]->hold_replayed(*kept, o.id);
     }
     // Keys past their retention are not brought back: the key may be used again. A key whose
     // order this part just kept at the key's own home reads from that order; any other keeps
@@ -541,19 +542,12 @@ bool engine::finish_replay(std::string& error) {
     if (!flush_replay(error)) return false;
     std::uint64_t max_order_seq = solo_ ? solo_->max_order_seq : 0;
     for (const auto& p : replay_parts_) max_order_seq = std::max(max_order_seq, p->max_order_seq);
-    // Each shard is checked and given its timers by the part that replayed it.
+    // Each shard is checked by the part that replayed it.
     std::vector<std::string> errors(shards_.size());
     const auto finish = [&](std::size_t s) {
         shard& sh = *shards_[s];
         if (!sh.stock_.check(errors[s])) return;
         sh.order_seq_ = max_order_seq;
-        // Holds still open get their timers now, once, rather than every order placed in the
-        // log getting one during replay.
-        sh.orders_.for_each([&sh](const order_store::entry& o) {
-            if (o.status == order_status::pending_payment) {
-                sh.holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
-            }
-        });
     };
     if (replay_parts_.empty()) {
         for (std::size_t s = 0; s < shards_.size(); ++s) finish(s);

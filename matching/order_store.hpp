@@ -31,6 +31,9 @@ class order_store {
         const std::byte* placement_at = nullptr;  // in the arena, or where replay found it
         std::uint32_t placement_size = 0;
         order_status status = order_status::pending_payment;
+        // Its hold lapses by the shard's walk over replayed orders, not by a timer
+        // (shard::walk_holds).
+        bool walked = false;
         // Every logged step after the placement; most orders of a sale have none, so the list
         // is out of line.
         std::unique_ptr<std::vector<transition>> later;
@@ -82,6 +85,7 @@ class order_store {
 
     // The n-th order kept (n < size()).
     const entry& nth(std::size_t n) const { return slot(n); }
+    entry& nth(std::size_t n) { return slot(n); }
 
     // Every order, in the order they were kept.
     template <class Fn>

@@ -647,7 +647,10 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
 
 void shard::apply_step(order_store::entry& o, const transition& step) {
     order_store::apply(o, step);
-    if (step.hold_expires_at_ms != 0) holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
+    if (step.hold_expires_at_ms != 0) {
+        o.walked = false;  // the walk's order of deadlines does not cover a new one
+        holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
+    }
     if (step.to == order_status::expired) ++orders_expired_;
 }
 
@@ -734,6 +737,7 @@ void shard::tick() {
 void shard::expire_due(std::int64_t now) {
     std::vector<std::uint64_t> due;
     holds_.advance(now, [&due](std::uint64_t id) { due.push_back(id); });
+    walk_holds(now, due);
     for (std::uint64_t id : due) {
         const order_store::entry* o = orders_.find(id);
         // No cancel on the wheel: a timer whose order has moved on is simply ignored.
@@ -751,6 +755,33 @@ void shard::expire_due(std::int64_t now) {
                          holds_.schedule(now + 1000, id);
                      }
                  });
+    }
+}
+
+void shard::hold_replayed(order_store::entry& o, std::uint64_t id) {
+    if (o.status != order_status::pending_payment) return;
+    if (o.hold_expires_at_ms < walk_last_deadline_) {
+        holds_.schedule(o.hold_expires_at_ms, id);
+        return;
+    }
+    o.walked = true;
+    walk_last_deadline_ = o.hold_expires_at_ms;
+    walk_end_ = orders_.newest() + 1;
+}
+
+// Bounded per tick, so that a restart long after a sale's holds lapsed expires them over a few
+// seconds rather than in one tick that stalls the shard.
+void shard::walk_holds(std::int64_t now, std::vector<std::uint64_t>& due) {
+    const std::uint32_t stop =
+        walk_end_ - walk_at_ > walk_per_tick ? walk_at_ + walk_per_tick : walk_end_;
+    for (; walk_at_ < stop; ++walk_at_) {
+        order_store::entry& o = orders_.nth(walk_at_);
+        if (!o.walked) continue;
+        const bool waiting = o.status == order_status::pending_payment;
+        // Every walked order after this one lapses no earlier.
+        if (waiting && o.hold_expires_at_ms > now) return;
+        o.walked = false;
+        if (waiting) due.push_back(order_store::id_of(o));
     }
 }
 

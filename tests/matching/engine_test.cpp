@@ -5,7 +5,10 @@
 #include <atomic>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "matching/event_codec.hpp"
 #include "memory_journal.hpp"
 
 namespace fg::matching {
@@ -275,6 +278,137 @@ TEST_F(engine_fixture, ReplayOfTheLogRebuildsCountsOrdersAndKeys) {
     EXPECT_EQ(replayed->placed.id, o1->placed.id);
     EXPECT_NE(fresh_order->placed.id, o1->placed.id);
     EXPECT_NE(fresh_order->placed.id, o2->placed.id);
+}
+
+// Orders as a log holds them, for replay straight into an engine of one shard.
+class replayed_holds : public ::testing::Test {
+ protected:
+    static constexpr std::int64_t t0 = 1'800'000'000'000;
+
+    void SetUp() override {
+        clock_.set(t0);
+        sku_state s;
+        s.id = "tee";
+        s.name = "tee";
+        s.price = {1000, cny_};
+        s.stock = 1'000'000;
+        encode(s, buf_);
+        put(record_type::sku_upserted);
+    }
+
+    // Order number `n`, placed at t0 - 1000 + n, holding until `hold_until` (0: in review).
+    std::uint64_t placed(std::uint64_t n, std::int64_t hold_until) {
+        order o;
+        o.id = n << 8;
+        o.idempotency_key = "key-" + std::to_string(n);
+        o.client = "storefront";
+        o.buyer_id = "buyer-" + std::to_string(n % 7);
+        o.payment_method = "alipay";
+        o.buyer_contact = {"n", "1", "a"};
+        o.items.push_back({"tee", 1, {1000, cny_}});
+        o.total = {1000, cny_};
+        o.created_at_ms = o.updated_at_ms = t0 - 1000 + static_cast<std::int64_t>(n);
+        o.status = hold_until == 0 ? order_status::risk_review : order_status::pending_payment;
+        o.hold_expires_at_ms = hold_until;
+        o.history.assign(1, transition{.to = o.status, .at_ms = o.created_at_ms});
+        encode(o, buf_);
+        put(record_type::order_placed);
+        return o.id;
+    }
+    void moved(std::uint64_t id, transition step) {
+        encode(order_moved{.order_id = id, .step = step}, buf_);
+        put(record_type::order_moved);
+    }
+
+    // Replays every record into a fresh engine of one shard.
+    void replay() {
+        eng_.emplace(engine_options{.shard_count = 1}, clock_, log_);
+        std::string error;
+        for (const auto& [type, payload] : records_) {
+            ASSERT_TRUE(eng_->replay(static_cast<std::uint16_t>(type), payload, error)) << error;
+        }
+        ASSERT_TRUE(eng_->finish_replay(error)) << error;
+    }
+    // Ticks at `at` (ms after t0) until the shard is quiet, and returns its expired orders.
+    std::uint64_t expired_at(std::int64_t at) {
+        clock_.set(t0 + at);
+        eng_->at(0).tick();
+        while (eng_->at(0).poll() > 0) {
+        }
+        return eng_->at(0).orders_expired();
+    }
+    order_status status(std::uint64_t id) {
+        std::optional<order_result> r;
+        eng_->at(0).get_order(id, [&](order_result res) { r = std::move(res); });
+        while (eng_->at(0).poll() > 0) {
+        }
+        EXPECT_TRUE(r && r->result == outcome::ok);
+        return r ? r->value.status : order_status::pending_payment;
+    }
+
+    void put(record_type type) { records_.emplace_back(type, buf_); }
+
+    const currency_code cny_ = *currency_code::parse("CNY");
+    std::vector<std::byte> buf_;
+    std::vector<std::pair<record_type, std::vector<std::byte>>> records_;
+    manual_clock clock_;
+    memory_journal log_;
+    std::optional<engine> eng_;
+};
+
+// Replayed holds lapse by a walk over the orders; one whose deadline is out of the walk's order
+// (earlier than one before it, or set by a later step) lapses on time all the same.
+TEST_F(replayed_holds, EachLapsesAtItsOwnDeadlineWhateverOrderTheyWereKeptIn) {
+    const std::uint64_t a = placed(1, t0 + 1000);
+    const std::uint64_t b = placed(2, t0 + 3000);
+    const std::uint64_t c = placed(3, t0 + 2000);  // earlier than b's
+    const std::uint64_t d = placed(4, t0 + 3000);
+    moved(d, {.to = order_status::cancelled, .by = actor::buyer, .at_ms = t0 - 10});
+    const std::uint64_t e = placed(5, 0);  // in review, approved with a hold before b's lapses
+    moved(e, {.to = order_status::pending_payment,
+              .by = actor::merchant,
+              .at_ms = t0 - 5,
+              .hold_expires_at_ms = t0 + 1500});
+    const std::uint64_t f = placed(6, t0 + 5000);
+    const std::uint64_t g = placed(7, t0 + 5000);
+    moved(g, {.to = order_status::paid, .by = actor::payment, .at_ms = t0 - 1});
+    replay();
+
+    EXPECT_EQ(expired_at(999), 0u);
+    EXPECT_EQ(expired_at(1000), 1u);
+    EXPECT_EQ(status(a), order_status::expired);
+    EXPECT_EQ(expired_at(1499), 1u);
+    EXPECT_EQ(expired_at(1500), 2u);
+    EXPECT_EQ(status(e), order_status::expired);
+    EXPECT_EQ(expired_at(2000), 3u);
+    EXPECT_EQ(status(c), order_status::expired);
+    EXPECT_EQ(expired_at(2999), 3u);
+    EXPECT_EQ(expired_at(3000), 4u);
+    EXPECT_EQ(status(b), order_status::expired);
+    EXPECT_EQ(status(d), order_status::cancelled);
+    EXPECT_EQ(expired_at(4999), 4u);
+    EXPECT_EQ(status(f), order_status::pending_payment);
+    EXPECT_EQ(expired_at(5000), 5u);
+    EXPECT_EQ(status(f), order_status::expired);
+    EXPECT_EQ(status(g), order_status::paid);
+    EXPECT_EQ(expired_at(60'000), 5u);
+}
+
+// A restart long after a sale: its lapsed holds expire a bounded number per tick, every one
+// within a few ticks, and the hold gauge counts down to nothing.
+TEST_F(replayed_holds, ManyLapsedHoldsExpireOverAFewTicks) {
+    constexpr std::uint64_t orders = 150'000;
+    for (std::uint64_t n = 1; n <= orders; ++n) placed(n, t0 - 500);
+    replay();
+    EXPECT_EQ(eng_->at(0).holds_scheduled(), orders);
+    const std::uint64_t first = expired_at(1);
+    EXPECT_GT(first, 0u);
+    EXPECT_LT(first, orders);
+    std::uint64_t total = first;
+    for (int tick = 2; tick < 10 && total < orders; ++tick) total = expired_at(tick);
+    EXPECT_EQ(total, orders);
+    EXPECT_EQ(eng_->at(0).holds_scheduled(), 0u);
+    EXPECT_EQ(eng_->at(0).stock().find("tee")->held, 0);
 }
 
 // With one shard every part is answered inline, so the refusal finishes the placement while
