@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "matching/assert.hpp"
@@ -24,7 +26,7 @@ std::uint64_t fnv1a(std::string_view s) {
 
 }  // namespace
 
-// How many records ahead of its turn a replay part reads an order record (apply_batch) and
+// How many records ahead of its turn a replay part reads an order record (read_batch) and
 // starts loading its key's cell and its buyer's number, how many ahead it starts loading the
 // buyer's counts (which need the number), and the ring that holds what it read.
 constexpr std::size_t look_ahead = 8;
@@ -59,11 +61,52 @@ struct engine::replay_part {
         std::size_t home;
         stock_effect effect;
     };
-    std::vector<deferred_effect> deferred;  // only with several parts
+    // Only with several parts: what the part defers while reading batch k, at [k % 2] (the
+    // others apply it before they read batch k + 1, while this part reads that batch).
+    std::array<std::vector<deferred_effect>, 2> deferred;
+    std::size_t deferring = 0;  // where replay_move defers now
     std::string error;
+    std::uint64_t refused_record = 0;  // counted from 1 over every record replayed
 
     // Part i of n writes the shards s with s % n == i.
     bool mine(std::size_t s) const { return count == 0 || s % count == index; }
+};
+
+// With several parts, each has a thread of its own for the whole replay. The thread reading
+// the log fills batches and hands them over; each part reads every batch in turn (and applies
+// what its shards own), and before it reads batch k it applies to its lines the stock effects
+// that every part deferred while reading batch k - 1 (a move's effect needs the order, which
+// only its home has). So a part starts batch k once every part is done with batch k - 1: the
+// parts run up to a batch apart, and one slowed down for a moment (the reading thread shares
+// the cores with them) does not stop the others at the end of every batch. Batches sit in
+// `slots` places: the reader fills batch n once every part is done with batch n - slots.
+struct engine::replay_pipeline {
+    static constexpr std::size_t slots = 3;
+    std::array<replay_batch, slots> batches;  // batch k at [k % slots]
+    // The reader's own: the batch it fills, and the records it handed over before it.
+    std::uint64_t filling = 0;
+    std::uint64_t records_handed_over = 0;
+
+    std::mutex mu;
+    std::condition_variable changed;
+    // Guarded by mu.
+    std::uint64_t handed_over = 0;             // batches the parts may read
+    std::vector<std::uint64_t> done;           // per part: batches it has read
+    std::vector<std::uint64_t> refused_at;     // per part: its refused record from 1, or 0
+    std::uint64_t refused_batch = UINT64_MAX;  // the first batch where a part refused one
+    std::size_t running = 0;                   // parts whose thread has not stopped
+    bool stopping = false;
+
+    std::vector<std::thread> threads;
+
+    std::uint64_t all_done() const { return *std::min_element(done.begin(), done.end()); }
+    bool refused() const { return refused_batch != UINT64_MAX; }
+    replay_batch& being_filled() { return batches[filling % slots]; }
+    // Every record handed in is applied (flush_replay() returned).
+    bool idle() {
+        std::lock_guard lock(mu);
+        return being_filled().records.empty() && (threads.empty() || all_done() >= filling);
+    }
 };
 
 engine::engine(const engine_options& opts, const clock& clk, journal& log)
@@ -79,11 +122,10 @@ engine::engine(const engine_options& opts, const clock& clk, journal& log)
         replay_parts_.back()->index = i;
         replay_parts_.back()->count = parts;
     }
+    if (parts > 1) pipeline_ = std::make_unique<replay_pipeline>();
 }
 
-engine::~engine() {
-    if (applier_.joinable()) applier_.join();  // a replay abandoned halfway
-}
+engine::~engine() { stop_parts(); }  // a replay abandoned halfway
 
 std::size_t engine::sku_owner(std::string_view sku_id) const {
     return fnv1a(sku_id) % shards_.size();
@@ -127,9 +169,10 @@ std::size_t engine::order_home(std::uint64_t order_id) const {
 // a batch and applies what its shard owns: the SKU lines an order holds, the order if it is the
 // order's home, its key if it is the key's home, its rule state if it owns the buyer or the
 // address. A move's stock effect needs the order, which only its home has, so the home leaves
-// it on a list that the line owners apply once the whole batch is in. Counts only ever add, and
-// every effect of an order comes after its hold (an earlier batch or the same batch's first
-// phase), so the state is the one a single thread would build.
+// it on a list that the line owners apply once every part has read the batch, before they read
+// the next one (replay_pipeline). Counts only ever add, and every effect of an order comes
+// after its hold (in an earlier batch or earlier in the same one), so the state is the one a
+// single thread would build.
 
 // The guess: one order per 224 bytes (a storefront's order_placed record with its frame is
 // 200 to 260 bytes; moves and refusals are smaller but rarer), each with its key and 1.25 lines
@@ -151,22 +194,115 @@ bool engine::replay(std::uint16_t type, std::span<const std::byte> payload, std:
         error = std::move(p.error);
         return false;
     }
+    replay_batch& b = pipeline_->being_filled();
     const auto size = static_cast<std::uint32_t>(payload.size());
     if (payload_owner_) {
-        filling_.records.push_back({type, size, 0, payload.data()});
+        b.records.push_back({type, size, 0, payload.data()});
     } else {
-        filling_.records.push_back({type, size, filling_.bytes.size(), nullptr});
-        filling_.bytes.insert(filling_.bytes.end(), payload.begin(), payload.end());
+        b.records.push_back({type, size, b.bytes.size(), nullptr});
+        b.bytes.insert(b.bytes.end(), payload.begin(), payload.end());
     }
-    filling_.payload_bytes += size;
-    if (filling_.payload_bytes < opts_.replay_batch_bytes) return true;
-    // The full batch is applied on other threads while this one reads the next.
-    if (!wait_for_applier(error)) return false;
-    std::swap(filling_, applying_);
-    filling_.clear();
-    filling_.first_record = applying_.first_record + applying_.records.size();
-    applier_ = std::thread([this] { applied_ = apply_batch(applying_, applier_error_); });
+    b.payload_bytes += size;
+    // The full batch is applied on the parts' threads while this one reads the next.
+    return b.payload_bytes < opts_.replay_batch_bytes || hand_over(error);
+}
+
+bool engine::hand_over(std::string& error) {
+    replay_pipeline& pl = *pipeline_;
+    replay_batch& b = pl.being_filled();
+    b.first_record = pl.records_handed_over;
+    b.now_ms = clock_.now_ms();
+    pl.records_handed_over += b.records.size();
+    if (pl.threads.empty()) {
+        pl.done.assign(replay_parts_.size(), 0);
+        pl.refused_at.assign(replay_parts_.size(), 0);
+        pl.running = replay_parts_.size();
+        for (std::size_t i = 0; i < replay_parts_.size(); ++i) {
+            pl.threads.emplace_back([this, i] { run_part(i); });
+        }
+    }
+    std::unique_lock lock(pl.mu);
+    pl.handed_over = ++pl.filling;
+    pl.changed.notify_all();
+    // The next batch goes where batch filling - slots was.
+    pl.changed.wait(lock, [&] {
+        return pl.refused() || pl.filling < replay_pipeline::slots ||
+               pl.all_done() > pl.filling - replay_pipeline::slots;
+    });
+    if (pl.refused()) {
+        pl.changed.wait(lock, [&] { return pl.running == 0; });
+        error = refusal_message();
+        return false;
+    }
+    lock.unlock();
+    pl.being_filled().clear();
     return true;
+}
+
+void engine::run_part(std::size_t i) {
+    replay_pipeline& pl = *pipeline_;
+    replay_part& p = *replay_parts_[i];
+    for (std::uint64_t k = 0;; ++k) {
+        {
+            std::unique_lock lock(pl.mu);
+            // After a refusal every part still reads the batch it was refused in, so that the
+            // first refused record in the log is the one reported.
+            pl.changed.wait(lock, [&] {
+                return k > pl.refused_batch || (pl.handed_over > k && pl.all_done() >= k) ||
+                       (pl.stopping && pl.handed_over <= k);
+            });
+            if (k > pl.refused_batch || pl.handed_over <= k) {
+                --pl.running;
+                pl.changed.notify_all();
+                return;
+            }
+        }
+        if (k > 0) apply_deferred(k - 1, p);
+        p.deferring = k % 2;
+        const bool read = read_batch(pl.batches[k % replay_pipeline::slots], p);
+        std::lock_guard lock(pl.mu);
+        if (read) {
+            pl.done[i] = k + 1;
+        } else {
+            pl.refused_batch = std::min(pl.refused_batch, k);
+            pl.refused_at[i] = p.refused_record;
+            --pl.running;
+        }
+        pl.changed.notify_all();
+        if (!read) return;
+    }
+}
+
+void engine::apply_deferred(std::uint64_t k, replay_part& p) {
+    for (const auto& from : replay_parts_) {
+        for (const replay_part::deferred_effect& d : from->deferred[k % 2]) {
+            apply_effect(d.effect, shards_[d.home]->orders_.placed_view(*d.order), p);
+        }
+    }
+}
+
+std::string engine::refusal_message() {
+    const replay_pipeline& pl = *pipeline_;
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < pl.refused_at.size(); ++i) {
+        const std::uint64_t at = pl.refused_at[i];
+        if (at != 0 && (pl.refused_at[first] == 0 || at < pl.refused_at[first])) first = i;
+    }
+    // Counted from 1 over every record this engine replayed, so that it can be found.
+    return replay_parts_[first]->error + " (record " + std::to_string(pl.refused_at[first]) +
+           " replayed)";
+}
+
+void engine::stop_parts() {
+    if (!pipeline_ || pipeline_->threads.empty()) return;
+    replay_pipeline& pl = *pipeline_;
+    {
+        std::lock_guard lock(pl.mu);
+        pl.stopping = true;
+        pl.changed.notify_all();
+    }
+    for (std::thread& t : pl.threads) t.join();
+    pl.threads.clear();
 }
 
 void engine::replay_in_place(std::shared_ptr<const void> owner) {
@@ -179,75 +315,59 @@ engine::replay_part& engine::solo_part() {
     return *solo_;
 }
 
-bool engine::wait_for_applier(std::string& error) {
-    if (!applier_.joinable()) return true;
-    applier_.join();
-    if (applied_) return true;
-    error = std::move(applier_error_);
-    return false;
-}
-
 bool engine::flush_replay(std::string& error) {
-    if (!wait_for_applier(error)) return false;
-    if (filling_.records.empty()) return true;
-    if (!apply_batch(filling_, error)) return false;
-    filling_.first_record += filling_.records.size();
-    filling_.clear();
+    if (!pipeline_) return true;  // one part applies each record as it comes
+    replay_pipeline& pl = *pipeline_;
+    if (!pl.being_filled().records.empty() && !hand_over(error)) return false;
+    if (pl.threads.empty()) return true;
+    std::unique_lock lock(pl.mu);
+    pl.changed.wait(lock, [&] { return pl.refused() || pl.all_done() >= pl.filling; });
+    if (pl.refused()) {
+        pl.changed.wait(lock, [&] { return pl.running == 0; });
+        error = refusal_message();
+        return false;
+    }
+    lock.unlock();
+    // The parts wait for the next batch, so this thread applies what they deferred in the last
+    // one; the next batch then finds nothing deferred before it.
+    if (pl.filling == 0) return true;
+    const std::uint64_t last = pl.filling - 1;
+    for (const auto& p : replay_parts_) apply_deferred(last, *p);
+    for (const auto& p : replay_parts_) p->deferred[last % 2].clear();
     return true;
 }
 
-bool engine::apply_batch(const replay_batch& batch, std::string& error) {
-    const std::int64_t now = clock_.now_ms();
-    std::vector<std::size_t> failed_at(replay_parts_.size(), batch.records.size());
-    // Phase 1: every part reads every record. Phase 2: the line owners apply deferred effects.
-    // Each part decodes an order `look_ahead` records before its turn and starts loading the
-    // cells it will touch (read_order, then prepare_lines `look_near` records before): the
-    // key index, the buyer numbers and the per-buyer counts are far larger than the caches,
-    // and each would otherwise stall its record in turn. Applying stays in log order.
-    run_parts([&](std::size_t i) {
-        replay_part& p = *replay_parts_[i];
-        p.now_ms = now;
-        const std::size_t n = batch.records.size();
-        auto payload = [&](std::size_t r) -> std::span<const std::byte> {
-            const buffered_record& rec = batch.records[r];
-            return {rec.data ? rec.data : batch.bytes.data() + rec.offset, rec.size};
-        };
-        auto is_order = [&](std::size_t r) {
-            return batch.records[r].type == static_cast<std::uint16_t>(record_type::order_placed);
-        };
-        for (std::size_t r = 0; r < n + look_ahead; ++r) {
-            if (r >= look_ahead) {
-                const std::size_t at = r - look_ahead;
-                const bool ok = is_order(at) ? replay_order(p.ahead[at % ring_size], payload(at), p)
-                                             : apply_record(batch.records[at].type, payload(at), p);
-                if (!ok) {
-                    failed_at[i] = at;
-                    return;
-                }
+// Phase 1 of a batch on one part: every record, applying what the part's shards own. Each
+// part decodes an order `look_ahead` records before its turn and starts loading the cells it
+// will touch (read_order, then prepare_lines `look_near` records before): the key index, the
+// buyer numbers and the per-buyer counts are far larger than the caches, and each would
+// otherwise stall its record in turn. Applying stays in log order.
+bool engine::read_batch(const replay_batch& batch, replay_part& p) {
+    p.now_ms = batch.now_ms;
+    p.deferred[p.deferring].clear();
+    const std::size_t n = batch.records.size();
+    auto payload = [&](std::size_t r) -> std::span<const std::byte> {
+        const buffered_record& rec = batch.records[r];
+        return {rec.data ? rec.data : batch.bytes.data() + rec.offset, rec.size};
+    };
+    auto is_order = [&](std::size_t r) {
+        return batch.records[r].type == static_cast<std::uint16_t>(record_type::order_placed);
+    };
+    for (std::size_t r = 0; r < n + look_ahead; ++r) {
+        if (r >= look_ahead) {
+            const std::size_t at = r - look_ahead;
+            const bool ok = is_order(at) ? replay_order(p.ahead[at % ring_size], payload(at), p)
+                                         : apply_record(batch.records[at].type, payload(at), p);
+            if (!ok) {
+                p.refused_record = batch.first_record + at + 1;
+                return false;
             }
-            if (r >= look_near && r - look_near < n && is_order(r - look_near)) {
-                prepare_lines(p.ahead[(r - look_near) % ring_size], p);
-            }
-            if (r < n && is_order(r)) read_order(payload(r), p.ahead[r % ring_size], p);
         }
-    });
-    const auto first_failed = std::min_element(failed_at.begin(), failed_at.end());
-    if (*first_failed != batch.records.size()) {
-        // Counted from 1 over every record this engine replayed, so that it can be found.
-        const std::uint64_t n = batch.first_record + *first_failed + 1;
-        error = replay_parts_[first_failed - failed_at.begin()]->error + " (record " +
-                std::to_string(n) + " replayed)";
-        return false;
+        if (r >= look_near && r - look_near < n && is_order(r - look_near)) {
+            prepare_lines(p.ahead[(r - look_near) % ring_size], p);
+        }
+        if (r < n && is_order(r)) read_order(payload(r), p.ahead[r % ring_size], p);
     }
-    run_parts([&](std::size_t i) {
-        for (const auto& from : replay_parts_) {
-            for (const replay_part::deferred_effect& d : from->deferred) {
-                apply_effect(d.effect, shards_[d.home]->orders_.placed_view(*d.order),
-                             *replay_parts_[i]);
-            }
-        }
-    });
-    for (auto& p : replay_parts_) p->deferred.clear();
     return true;
 }
 
@@ -418,7 +538,7 @@ bool engine::replay_move(const order_moved& e, replay_part& p) {
     }
     if (rule.effect != stock_effect::none) {
         if (p.count != 0) {
-            p.deferred.push_back({o, home_index, rule.effect});
+            p.deferred[p.deferring].push_back({o, home_index, rule.effect});
         } else {
             apply_effect(rule.effect, home.orders_.placed_view(*o), p);
         }
@@ -479,8 +599,7 @@ bool engine::replay_block(std::span<const std::byte> payload, replay_part& p) {
 }
 
 bool engine::export_records(const record_sink& emit) const {
-    FG_ASSERT(filling_.records.empty() && !applier_.joinable(),
-              "M14 (a snapshot is taken of applied records only)");
+    FG_ASSERT(!pipeline_ || pipeline_->idle(), "M14 (a snapshot is taken of applied records only)");
     std::vector<std::byte> buf;
     bool ok = true;
     for (const auto& s : shards_) {
@@ -540,6 +659,7 @@ bool engine::export_records(const record_sink& emit) const {
 
 bool engine::finish_replay(std::string& error) {
     if (!flush_replay(error)) return false;
+    stop_parts();
     std::uint64_t max_order_seq = solo_ ? solo_->max_order_seq : 0;
     for (const auto& p : replay_parts_) max_order_seq = std::max(max_order_seq, p->max_order_seq);
     // Each shard is checked by the part that replayed it.

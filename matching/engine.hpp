@@ -100,17 +100,29 @@ class engine {
         std::vector<std::byte> bytes;
         std::size_t payload_bytes = 0;   // of the records, copied or not
         std::uint64_t first_record = 0;  // records replayed before the batch
+        std::int64_t now_ms = 0;         // when it was handed over
         void clear() {
             records.clear();
             bytes.clear();
             payload_bytes = 0;
         }
     };
+    struct replay_pipeline;  // the parts' threads and the batches they take in turn
 
     replay_part& solo_part();
     void run_parts(const std::function<void(std::size_t)>& fn);
-    bool apply_batch(const replay_batch& batch, std::string& error);
-    bool wait_for_applier(std::string& error);
+    // Hands the batch being filled to the parts' threads (started on the first call) and
+    // starts filling the next one once a part is done with what was in its place.
+    bool hand_over(std::string& error);
+    // A part's thread: every batch in turn, until stopped or a record is refused.
+    void run_part(std::size_t i);
+    // Reads batch `k` (phase 1): false, with the record noted, if one is refused.
+    bool read_batch(const replay_batch& batch, replay_part& p);
+    // Applies to `p`'s lines the stock effects every part deferred while reading batch `k`.
+    void apply_deferred(std::uint64_t k, replay_part& p);
+    // The first refused record's message, once every part has stopped.
+    std::string refusal_message();
+    void stop_parts();
     bool apply_record(std::uint16_t type, std::span<const std::byte> payload, replay_part& p);
     // Decodes an order record, hashes its key and buyer and notes each line's owner shard;
     // starts loading the key's index cell and the buyer's number where they are `p`'s.
@@ -136,11 +148,7 @@ class engine {
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<replay_part> solo_;                       // one replaying thread
     std::vector<std::unique_ptr<replay_part>> replay_parts_;  // or several
-    replay_batch filling_;                                    // replay() appends here
-    replay_batch applying_;  // the applier applies this one meanwhile
-    std::thread applier_;
-    bool applied_ = true;  // the applier's result, read after join
-    std::string applier_error_;
+    std::unique_ptr<replay_pipeline> pipeline_;               // with several parts
 };
 
 template <class R>

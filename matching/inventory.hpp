@@ -69,7 +69,7 @@ class inventory {
     [[nodiscard]] bool hold_line(const detail::hashed_string& buyer, const stock_line& line) {
         return hold_prepared(prepare_hold(line.sku_id, buyer), line.qty);
     }
-    // hold_line in two steps, for replay's look-ahead (engine::apply_batch): prepare_hold looks
+    // hold_line in two steps, for replay's look-ahead (engine::read_batch): prepare_hold looks
     // up the SKU and numbers the buyer some records before the hold is due, and starts loading
     // the buyer's count; hold_prepared then takes the hold. A buyer numbered early is numbered
     // all the same. prefetch_buyer, earlier still, starts loading the buyer's number.

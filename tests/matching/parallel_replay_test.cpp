@@ -201,6 +201,43 @@ TEST(ParallelReplay, ARefusedRecordStopsReplayAndIsNamed) {
     EXPECT_EQ(error, "move record for unknown order 261 (record 1 replayed)");
 }
 
+// Parts read batches up to one apart: a refusal in a late batch stops them all, and the first
+// refused record in the log is the one named, whichever part refused it and whichever part got
+// further.
+TEST(ParallelReplay, TheFirstRefusedRecordIsNamedWhicheverPartRefusedIt) {
+    std::mt19937_64 rng(seed_from_env("ParallelReplayRefused"));
+    manual_clock clock;
+    std::vector<logged> log = random_log(rng, clock.now_ms());
+    std::vector<std::byte> buf;
+    // Moves of orders never placed, homed at shard 1 and then at shard 0.
+    encode(
+        order_moved{.order_id = 0xfff01, .step = {.to = order_status::paid, .by = actor::payment}},
+        buf);
+    const std::size_t first = log.size() / 2 + rng() % (log.size() / 4);
+    log.insert(log.begin() + static_cast<std::ptrdiff_t>(first), {record_type::order_moved, buf});
+    encode(
+        order_moved{.order_id = 0xfff00, .step = {.to = order_status::paid, .by = actor::payment}},
+        buf);
+    log.insert(log.begin() + static_cast<std::ptrdiff_t>(first + 1 + rng() % 50),
+               {record_type::order_moved, buf});
+    for (std::size_t batch : {std::size_t{64}, std::size_t{1024}, std::size_t{1} << 20}) {
+        SCOPED_TRACE("batch bytes " + std::to_string(batch));
+        memory_journal j;
+        engine eng(
+            engine_options{.shard_count = 2, .replay_threads = 2, .replay_batch_bytes = batch},
+            clock, j);
+        std::string error;
+        bool ok = true;
+        for (const logged& r : log) {
+            ok = eng.replay(static_cast<std::uint16_t>(r.type), r.payload, error);
+            if (!ok) break;
+        }
+        EXPECT_FALSE(ok && eng.finish_replay(error));
+        EXPECT_EQ(error, "move record for unknown order " + std::to_string(0xfff01) + " (record " +
+                             std::to_string(first + 1) + " replayed)");
+    }
+}
+
 // Replayed in place (engine::replay_in_place), the state is the same, and every order's
 // placement is read where the log has it: inside the records the owner keeps alive.
 TEST(ParallelReplay, InPlaceBuildsTheSameStateAndPointsIntoTheLog) {
