@@ -140,10 +140,11 @@ void inventory::release(std::string_view buyer_id, std::span<const stock_line> l
         sku_state& s = sku_at(ordinal);
         FG_ASSERT(s.held >= line.qty, "M2 (held never goes negative)");
         s.held -= line.qty;
-        std::int64_t* count = buyer == absent ? nullptr : bought_.find(count_key(ordinal, buyer));
+        detail::count_table::count* count =
+            buyer == absent ? nullptr : bought_.find(count_key(ordinal, buyer));
         FG_ASSERT(count != nullptr && *count > 0 && *count >= line.qty,
                   "M4 (per-buyer counts match holds)");
-        *count -= line.qty;
+        *count = static_cast<detail::count_table::count>(*count - line.qty);
     }
 }
 
@@ -191,15 +192,15 @@ bool inventory::try_retake(std::string_view buyer_id, std::span<const stock_line
 
 void inventory::count_buyer(std::uint32_t ordinal, std::uint32_t buyer, std::int64_t delta) {
     if (delta > 0) {
-        bought_.at(count_key(ordinal, buyer)) += delta;
+        bought_.add(count_key(ordinal, buyer), delta);
         return;
     }
     // M4: a count only ever holds this buyer's live and paid units, so a decrease of a count
     // that does not exist (or is 0) changes nothing, and a count never goes below 0.
     if (buyer == absent) return;
-    std::int64_t* count = bought_.find(count_key(ordinal, buyer));
+    detail::count_table::count* count = bought_.find(count_key(ordinal, buyer));
     if (count == nullptr || *count <= 0) return;
-    *count = std::max<std::int64_t>(*count + delta, 0);
+    *count = static_cast<detail::count_table::count>(std::max<std::int64_t>(*count + delta, 0));
 }
 
 bool inventory::check(std::string& error) const {

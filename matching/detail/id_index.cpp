@@ -29,9 +29,8 @@ std::uint32_t id_index::insert(std::uint64_t id, std::uint32_t pos) {
             return 0;
         }
     }
-    std::int64_t& cell = far_.at(id);
-    if (cell != 0) return static_cast<std::uint32_t>(cell);
-    cell = pos;
+    if (const count_table::count* cell = far_.find(id); cell != nullptr && *cell != 0) return *cell;
+    far_.add(id, pos);
     return 0;
 }
 

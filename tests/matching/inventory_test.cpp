@@ -199,7 +199,9 @@ TEST(InventoryInterner, KeepsNumbersThroughGrowthForEmptyLongAndSimilarStrings) 
 TEST(InventoryCounts, KeepsEveryKeyThroughGrowthAndZerosStay) {
     detail::count_table counts;
     const std::uint64_t keys = 200'000;  // past 2 MiB of slots (the huge-page allocation)
-    for (std::uint64_t k = 0; k < keys; ++k) counts.at((k % 1'000) << 32 | k) += 1 + k % 7;
+    for (std::uint64_t k = 0; k < keys; ++k) {
+        counts.add((k % 1'000) << 32 | k, static_cast<std::int64_t>(1 + k % 7));
+    }
     EXPECT_EQ(counts.size(), keys);
     for (std::uint64_t k = 0; k < keys; ++k) {
         ASSERT_EQ(counts.get((k % 1'000) << 32 | k), static_cast<std::int64_t>(1 + k % 7)) << k;
@@ -214,6 +216,19 @@ TEST(InventoryCounts, KeepsEveryKeyThroughGrowthAndZerosStay) {
     EXPECT_EQ(counts.size(), keys);
 }
 
+// A count is 32 bits: stock_max fits, and adding past the largest stops there instead of
+// wrapping to a small one. Key 0 (SKU 0, buyer 0) is an ordinary key.
+TEST(InventoryCounts, CountsHoldAnyStockAndStopAtTheLargest) {
+    detail::count_table counts;
+    counts.add(0, limits::stock_max);
+    EXPECT_EQ(counts.get(0), limits::stock_max);
+    for (int i = 0; i < 4; ++i) counts.add(0, limits::stock_max);
+    EXPECT_EQ(counts.get(0), UINT32_MAX);
+    counts.add(detail::count_table::no_key - 1, 3);
+    EXPECT_EQ(counts.get(detail::count_table::no_key - 1), 3);
+    EXPECT_EQ(counts.size(), 2u);
+}
+
 // reserve() sizes the table to any number of slots, keeps what it holds, and the table still
 // doubles from there when more keys come than were reserved.
 TEST(InventoryCounts, AReservedTableKeepsItsKeysAndGrowsPastTheReservation) {
@@ -221,10 +236,10 @@ TEST(InventoryCounts, AReservedTableKeepsItsKeysAndGrowsPastTheReservation) {
     counts.reserve(12'345);
     EXPECT_GE(counts.capacity(), 12'345u);
     const std::size_t reserved = counts.capacity();
-    for (std::uint64_t k = 0; k < 12'345; ++k) counts.at(k * 977) += 2;
+    for (std::uint64_t k = 0; k < 12'345; ++k) counts.add(k * 977, 2);
     EXPECT_EQ(counts.capacity(), reserved) << "no growth within the reservation";
     counts.reserve(50'001);  // a rebuild with keys in it
-    for (std::uint64_t k = 12'345; k < 150'000; ++k) counts.at(k * 977) += 2;
+    for (std::uint64_t k = 12'345; k < 150'000; ++k) counts.add(k * 977, 2);
     EXPECT_GT(counts.capacity(), 150'000u);
     EXPECT_EQ(counts.size(), 150'000u);
     for (std::uint64_t k = 0; k < 150'000; ++k) ASSERT_EQ(counts.get(k * 977), 2) << k;
