@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace fg::matching {
 
 TEST(EventCodec, OrderRoundTripsEveryField) {
@@ -26,6 +29,39 @@ TEST(EventCodec, OrderRoundTripsEveryField) {
     ASSERT_EQ(back.items.size(), 2u);
     EXPECT_EQ(back.items[0].qty, 3);
     EXPECT_EQ(back.items[1].unit_price, o.items[1].unit_price);
+}
+
+// Replay decodes record after record into the same view, which skips the currency parse when
+// the letters are the last record's: another known currency still decodes, an unknown one is
+// still refused, and a refused record leaves no unknown letters behind to be matched next.
+TEST(EventCodec, AReusedOrderViewChecksEveryCurrency) {
+    order o;
+    o.id = 1u << 8;
+    o.buyer_id = "buyer";
+    o.total = {1999, *currency_code::parse("CNY")};
+    o.items = {{"a", 1, {1999, o.total.currency}}};
+    std::vector<std::byte> cny, jpy;
+    encode(o, cny);
+    o.total.currency = *currency_code::parse("JPY");
+    encode(o, jpy);
+    std::vector<std::byte> unknown = cny;
+    const std::string_view letters = "CNY";
+    const auto at = std::search(unknown.begin(), unknown.end(), letters.begin(), letters.end(),
+                                [](std::byte b, char c) { return static_cast<char>(b) == c; });
+    ASSERT_NE(at, unknown.end());
+    at[0] = std::byte{'Q'};  // "QNY": no such currency
+
+    order_placed_view v;
+    ASSERT_TRUE(decode(cny, v));
+    EXPECT_EQ(v.total.currency.view(), "CNY");
+    ASSERT_TRUE(decode(cny, v));
+    EXPECT_EQ(v.total.currency.view(), "CNY");
+    ASSERT_TRUE(decode(jpy, v));
+    EXPECT_EQ(v.total.currency.view(), "JPY");
+    EXPECT_FALSE(decode(unknown, v));
+    EXPECT_FALSE(decode(unknown, v));
+    ASSERT_TRUE(decode(cny, v));
+    EXPECT_EQ(v.total.currency.view(), "CNY");
 }
 
 TEST(EventCodec, SkuRoundTripsAndTruncationIsRefused) {
