@@ -482,13 +482,13 @@ bool engine::replay_order(order_ahead& a, std::span<const std::byte> payload, re
     p.max_order_seq = std::max(p.max_order_seq, o.id >> 8);
     order_store::entry* kept = nullptr;
     if (p.mine(order_home(o.id))) {
-        kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, o.hold_expires_at_ms,
-                                                         payload, payload_owner_ != nullptr);
+        kept = shards_[order_home(o.id)]->orders_.insert(o.id, o.status, payload,
+                                                         payload_owner_ != nullptr);
         if (kept == nullptr) {
             p.error = "order id logged twice";
             return false;
         }
-        shards_[order_home(o.id)]->hold_replayed(*kept, o.id);
+        shards_[order_home(o.id)]->hold_replayed(*kept, o.id, o.hold_expires_at_ms);
     }
     // Keys past their retention are not brought back: the key may be used again. A key whose
     // order this part just kept at the key's own home reads from that order; any other keeps

@@ -222,6 +222,22 @@ std::uint64_t order_placed_id(std::span<const std::byte> placed) {
     return id;
 }
 
+std::int64_t order_placed_hold_expires_at(std::span<const std::byte> placed) {
+    // version, id, then idempotency key, buyer, payment method and the contact's three
+    // strings, then created_at_ms and hold_expires_at_ms (encode(const order&)).
+    std::size_t at = 1 + sizeof(std::uint64_t);
+    for (int s = 0; s < 6; ++s) {
+        std::uint16_t n = 0;
+        if (placed.size() < at + sizeof n) return 0;
+        std::memcpy(&n, placed.data() + at, sizeof n);
+        at += sizeof n + n;
+    }
+    at += sizeof(std::int64_t);
+    std::int64_t hold = 0;
+    if (placed.size() >= at + sizeof hold) std::memcpy(&hold, placed.data() + at, sizeof hold);
+    return hold;
+}
+
 bool decode(std::span<const std::byte> in, order& o) {
     order_placed_view v;
     if (!decode(in, v)) return false;

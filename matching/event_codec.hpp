@@ -111,6 +111,8 @@ bool decode(std::span<const std::byte> in, order_placed_view& out);
 // The id of an order_placed payload that decodes (it follows the version byte): what the
 // order store reads without decoding the rest.
 std::uint64_t order_placed_id(std::span<const std::byte> placed);
+// Its hold_expires_at_ms, past the id and the six strings, without decoding the rest.
+std::int64_t order_placed_hold_expires_at(std::span<const std::byte> placed);
 bool decode(std::span<const std::byte> in, order_cancelled& out);
 bool decode(std::span<const std::byte> in, order_moved& out);
 bool decode(std::span<const std::byte> in, block_changed& out);

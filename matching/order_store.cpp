@@ -23,7 +23,6 @@ const std::byte* order_store::copy_in(std::span<const std::byte> bytes) {
 }
 
 order_store::entry* order_store::insert(std::uint64_t id, order_status status,
-                                        std::int64_t hold_expires_at_ms,
                                         std::span<const std::byte> placement, bool in_place) {
     FG_ASSERT(id != 0 && id != ~std::uint64_t{0}, "M13 (order ids are never 0 or ~0)");
     FG_ASSERT(size_ < UINT32_MAX, "M13 (a shard keeps fewer than 2^32 orders)");
@@ -35,7 +34,6 @@ order_store::entry* order_store::insert(std::uint64_t id, order_status status,
     }
     entry& e = slot(size_);
     e.status = status;
-    e.hold_expires_at_ms = hold_expires_at_ms;
     e.placement_size = static_cast<std::uint32_t>(placement.size());
     e.placement_at = in_place ? placement.data() : copy_in(placement);
     ++size_;
@@ -56,6 +54,14 @@ order_store::entry& order_store::at(std::uint64_t id) {
     entry* e = find(id);
     FG_ASSERT(e != nullptr, "M11 (an order being moved is kept)");
     return *e;
+}
+
+std::int64_t order_store::hold_expires_at(const entry& e) {
+    const std::span<const transition> steps = e.moves();
+    for (auto step = steps.rbegin(); step != steps.rend(); ++step) {
+        if (step->hold_expires_at_ms != 0) return step->hold_expires_at_ms;
+    }
+    return order_placed_hold_expires_at({e.placement_at, e.placement_size});
 }
 
 std::span<const std::byte> order_store::placement(const entry& e) const {
@@ -79,7 +85,9 @@ order_placed_view order_store::placed_view(const entry& e) {
 order order_store::materialize(const entry& e) const {
     order o = as_placed(e);
     o.status = e.status;
-    o.hold_expires_at_ms = e.hold_expires_at_ms;
+    for (const transition& step : e.moves()) {
+        if (step.hold_expires_at_ms != 0) o.hold_expires_at_ms = step.hold_expires_at_ms;
+    }
     if (e.later) o.updated_at_ms = e.later->back().at_ms;  // else the creation, as placed
     o.history.insert(o.history.end(), e.moves().begin(), e.moves().end());
     return o;
@@ -87,7 +95,6 @@ order order_store::materialize(const entry& e) const {
 
 void order_store::apply(entry& e, const transition& step) {
     e.status = step.to;
-    if (step.hold_expires_at_ms != 0) e.hold_expires_at_ms = step.hold_expires_at_ms;
     if (!e.later) e.later = std::make_unique<std::vector<transition>>();
     e.later->push_back(step);
 }

@@ -24,10 +24,9 @@ namespace fg::matching {
 class order_store {
  public:
     // What changes after placement, and where the placement is.
-    // The id and creation time are read from the placement, and the last update from the
-    // last step (or the creation): a sale keeps millions of entries, 32 bytes each.
+    // The id, creation time and first hold are read from the placement, the last update and a
+    // later hold from the steps: a sale keeps millions of entries, 24 bytes each.
     struct entry {
-        std::int64_t hold_expires_at_ms = 0;
         const std::byte* placement_at = nullptr;  // in the arena, or where replay found it
         std::uint32_t placement_size = 0;
         order_status status = order_status::pending_payment;
@@ -44,7 +43,7 @@ class order_store {
         std::size_t history_size() const { return 1 + moves().size(); }
     };
 
-    static_assert(sizeof(entry) == 32);
+    static_assert(sizeof(entry) == 24);
 
     order_store();
     ~order_store();
@@ -55,8 +54,8 @@ class order_store {
     // known to be well formed). Null, and nothing kept, if the id is already there. The payload
     // is copied into the arena, unless `in_place`: the caller then guarantees that its bytes
     // outlive the store (replay from a mapped log, engine::replay_in_place).
-    entry* insert(std::uint64_t id, order_status status, std::int64_t hold_expires_at_ms,
-                  std::span<const std::byte> placement, bool in_place = false);
+    entry* insert(std::uint64_t id, order_status status, std::span<const std::byte> placement,
+                  bool in_place = false);
 
     entry* find(std::uint64_t id);
     const entry* find(std::uint64_t id) const;
@@ -73,6 +72,9 @@ class order_store {
     static std::uint64_t id_of(const entry& e) {
         return order_placed_id({e.placement_at, e.placement_size});
     }
+    // When the order's hold lapses (0: it has none): the last step that set one, else the
+    // placement's, read without decoding the rest.
+    static std::int64_t hold_expires_at(const entry& e);
     // The order_placed payload exactly as it was logged.
     std::span<const std::byte> placement(const entry& e) const;
 

@@ -352,8 +352,7 @@ void shard::commit_placement(std::uint64_t txn) {
         }
         if (done.from) record_for_rules(placed.buyer_id, *done.from, placed.created_at_ms);
         // The store keeps the record as logged; the reply gets the order itself.
-        const order_store::entry* kept =
-            orders_.insert(placed.id, placed.status, placed.hold_expires_at_ms, done.record);
+        const order_store::entry* kept = orders_.insert(placed.id, placed.status, done.record);
         FG_ASSERT(kept != nullptr, "M11 (an idempotency key names an order that is kept)");
         keys_.names_order(*done.claimed, orders_.newest());
         done.claimed = nullptr;  // freed: the key reads from the order now
@@ -649,7 +648,7 @@ void shard::apply_step(order_store::entry& o, const transition& step) {
     order_store::apply(o, step);
     if (step.hold_expires_at_ms != 0) {
         o.walked = false;  // the walk's order of deadlines does not cover a new one
-        holds_.schedule(o.hold_expires_at_ms, order_store::id_of(o));
+        holds_.schedule(step.hold_expires_at_ms, order_store::id_of(o));
     }
     if (step.to == order_status::expired) ++orders_expired_;
 }
@@ -742,7 +741,7 @@ void shard::expire_due(std::int64_t now) {
         const order_store::entry* o = orders_.find(id);
         // No cancel on the wheel: a timer whose order has moved on is simply ignored.
         if (o == nullptr || o->status != order_status::pending_payment ||
-            o->hold_expires_at_ms > now) {
+            order_store::hold_expires_at(*o) > now) {
             continue;
         }
         if (orders_moving_.contains(id) || log_refusal(engine_.log()) != outcome::ok) {
@@ -758,14 +757,15 @@ void shard::expire_due(std::int64_t now) {
     }
 }
 
-void shard::hold_replayed(order_store::entry& o, std::uint64_t id) {
+void shard::hold_replayed(order_store::entry& o, std::uint64_t id,
+                          std::int64_t hold_expires_at_ms) {
     if (o.status != order_status::pending_payment) return;
-    if (o.hold_expires_at_ms < walk_last_deadline_) {
-        holds_.schedule(o.hold_expires_at_ms, id);
+    if (hold_expires_at_ms < walk_last_deadline_) {
+        holds_.schedule(hold_expires_at_ms, id);
         return;
     }
     o.walked = true;
-    walk_last_deadline_ = o.hold_expires_at_ms;
+    walk_last_deadline_ = hold_expires_at_ms;
     walk_end_ = orders_.newest() + 1;
 }
 
@@ -779,7 +779,7 @@ void shard::walk_holds(std::int64_t now, std::vector<std::uint64_t>& due) {
         if (!o.walked) continue;
         const bool waiting = o.status == order_status::pending_payment;
         // Every walked order after this one lapses no earlier.
-        if (waiting && o.hold_expires_at_ms > now) return;
+        if (waiting && order_store::hold_expires_at(o) > now) return;
         o.walked = false;
         if (waiting) due.push_back(order_store::id_of(o));
     }

@@ -187,9 +187,10 @@ class shard {
         const std::vector<order_item>& items) const;
     void retake_lines(const order& o, unique_function<void(bool)> then);
     void expire_due(std::int64_t now);
-    // Replay kept `o` (number orders_.newest(), id `id`): puts its hold, if it has one, on the
-    // walk, or on the wheel when its deadline is earlier than one already walked.
-    void hold_replayed(order_store::entry& o, std::uint64_t id);
+    // Replay kept `o` (number orders_.newest(), id `id`, placed with a hold until
+    // `hold_expires_at_ms`): puts its hold, if it has one, on the walk, or on the wheel when
+    // its deadline is earlier than one already walked.
+    void hold_replayed(order_store::entry& o, std::uint64_t id, std::int64_t hold_expires_at_ms);
     // Adds to `due` the walked orders whose hold lapsed by `now`, reading at most
     // walk_per_tick orders.
     void walk_holds(std::int64_t now, std::vector<std::uint64_t>& due);

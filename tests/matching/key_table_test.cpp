@@ -151,7 +151,7 @@ const order_store::entry& keep(order_store& store, std::uint64_t id, const std::
     o.history.assign(1, transition{.to = o.status, .at_ms = created_at_ms});
     std::vector<std::byte> placement;
     encode(o, placement);
-    const order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, placement);
+    const order_store::entry* e = store.insert(id, o.status, placement);
     EXPECT_NE(e, nullptr);
     return *e;
 }

@@ -78,7 +78,7 @@ TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
         const std::uint64_t id = (seq << 8) | (rng() % 4);
         order o = make_order(id, rng);
         encode(o, buf);
-        order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, buf);
+        order_store::entry* e = store.insert(id, o.status, buf);
         ASSERT_NE(e, nullptr);
         const std::span<const std::byte> kept = store.placement(*e);
         EXPECT_TRUE(std::equal(buf.begin(), buf.end(), kept.begin(), kept.end()));
@@ -108,6 +108,7 @@ TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
         const order_store::entry* e = store.find(id);
         ASSERT_NE(e, nullptr) << id;
         EXPECT_EQ(e->history_size(), want.history.size());
+        EXPECT_EQ(order_store::hold_expires_at(*e), want.hold_expires_at_ms) << id;
         expect_same(want, store.materialize(*e));
     }
     std::size_t seen = 0;
@@ -124,8 +125,8 @@ TEST(OrderStore, RefusesADuplicateIdAndFindsNothingForUnknownIds) {
     std::vector<std::byte> buf;
     const order o = make_order(0x1200, rng);
     encode(o, buf);
-    ASSERT_NE(store.insert(o.id, o.status, o.hold_expires_at_ms, buf), nullptr);
-    EXPECT_EQ(store.insert(o.id, o.status, o.hold_expires_at_ms, buf), nullptr);
+    ASSERT_NE(store.insert(o.id, o.status, buf), nullptr);
+    EXPECT_EQ(store.insert(o.id, o.status, buf), nullptr);
     EXPECT_EQ(store.size(), 1u);
     EXPECT_EQ(store.find(0), nullptr);
     EXPECT_EQ(store.find(0x1201), nullptr);
@@ -154,7 +155,7 @@ TEST(OrderStore, FindsIdsThatShareANumberOrLieFarOutside) {
     for (std::uint64_t id : ids) {
         const order o = make_order(id, rng);
         encode(o, buf);
-        order_store::entry* e = store.insert(id, o.status, o.hold_expires_at_ms, buf);
+        order_store::entry* e = store.insert(id, o.status, buf);
         if (kept.contains(id)) {
             EXPECT_EQ(e, nullptr) << id;
             continue;
@@ -185,8 +186,7 @@ TEST(OrderStore, InPlaceKeepsThePlacementWhereTheCallerHasIt) {
     for (std::uint64_t i = 0; i < logged.size(); ++i) {
         const order o = make_order(((i + 1) << 8) | 1, rng);
         encode(o, logged[i]);
-        const order_store::entry* e =
-            store.insert(o.id, o.status, o.hold_expires_at_ms, logged[i], true);
+        const order_store::entry* e = store.insert(o.id, o.status, logged[i], true);
         ASSERT_NE(e, nullptr);
         EXPECT_EQ(store.placement(*e).data(), logged[i].data());
         EXPECT_EQ(store.placement(*e).size(), logged[i].size());
@@ -196,7 +196,7 @@ TEST(OrderStore, InPlaceKeepsThePlacementWhereTheCallerHasIt) {
     std::vector<std::byte> buf;
     const order o = make_order((99ull << 8) | 1, rng);
     encode(o, buf);
-    const order_store::entry* e = store.insert(o.id, o.status, o.hold_expires_at_ms, buf);
+    const order_store::entry* e = store.insert(o.id, o.status, buf);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(store.placement(*e).data(), buf.data());
     buf.assign(buf.size(), std::byte{0});
