@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "gateway/codec/json_writer.hpp"
+#include "matching/assert.hpp"
 #include "matching/engine.hpp"
 #include "matching/event_codec.hpp"
 #include "matching/lifecycle.hpp"
@@ -170,40 +171,59 @@ void event_view::seed_sku(const matching::sku_state& s) {
     v.alarm = stock_alarm::quiet(v.available(), v.threshold);
 }
 
-void event_view::seed_order(matching::order_status now, const matching::order_placed_view& placed) {
-    order_view& v = add_order(placed.id, now);
-    for (const auto& line : placed.lines()) add_line(v, line.sku_id, line.qty);
+event_view::event_view() : parts_(1) {}
+
+void event_view::partition(std::size_t parts, home_fn home) {
+    FG_ASSERT(parts >= 1 && order_count() == 0, "the view is split before it has orders");
+    parts_ = std::vector<order_part>(parts);
+    home_ = std::move(home);
 }
 
-void event_view::reserve_orders(std::size_t orders) {
-    orders_.reserve(orders_.size() + orders);
+std::size_t event_view::order_count() const {
+    std::size_t n = 0;
+    for (const order_part& p : parts_) n += p.orders.size();
+    return n;
+}
+
+void event_view::seed_order(std::size_t part, matching::order_status now,
+                            const matching::order_placed_view& placed) {
+    order_part& p = parts_[part];
+    order_view& v = add_order(p, placed.id, now);
+    for (const auto& line : placed.lines()) add_line(p, v, line.sku_id, line.qty);
+}
+
+void event_view::reserve_orders(std::size_t part, std::size_t orders) {
+    order_part& p = parts_[part];
+    p.orders.reserve(p.orders.size() + orders);
     // Most orders have a line or two; capacity that is never written costs no memory.
-    lines_.reserve(lines_.size() + 2 * orders);
+    p.lines.reserve(p.lines.size() + 2 * orders);
 }
 
-event_view::order_view* event_view::find_order(std::uint64_t id) {
-    const std::uint32_t pos = order_index_.get(id);
-    return pos == 0 ? nullptr : &orders_[pos - 1];
+event_view::found event_view::find_order(std::uint64_t id) {
+    order_part& p = part_of(id);
+    const std::uint32_t pos = p.index.get(id);
+    return {pos == 0 ? nullptr : &p.orders[pos - 1], &p};
 }
 
-event_view::order_view& event_view::add_order(std::uint64_t id, matching::order_status status) {
-    std::uint32_t pos = order_index_.insert(id, static_cast<std::uint32_t>(orders_.size() + 1));
+event_view::order_view& event_view::add_order(order_part& part, std::uint64_t id,
+                                              matching::order_status status) {
+    std::uint32_t pos = part.index.insert(id, static_cast<std::uint32_t>(part.orders.size() + 1));
     if (pos == 0) {
-        orders_.emplace_back();
-        pos = static_cast<std::uint32_t>(orders_.size());
+        part.orders.emplace_back();
+        pos = static_cast<std::uint32_t>(part.orders.size());
     }
-    order_view& o = orders_[pos - 1];
+    order_view& o = part.orders[pos - 1];
     o.status = status;
-    o.first_line = static_cast<std::uint32_t>(lines_.size());
+    o.first_line = static_cast<std::uint32_t>(part.lines.size());
     o.line_count = 0;
     return o;
 }
 
-event_view::line_view& event_view::add_line(order_view& o, std::string_view sku_id,
-                                            std::int64_t qty) {
+event_view::line_view& event_view::add_line(order_part& part, order_view& o,
+                                            std::string_view sku_id, std::int64_t qty) {
     auto it = skus_.find(sku_id);
     ++o.line_count;
-    return lines_.emplace_back(line_view{it == skus_.end() ? nullptr : &*it, qty});
+    return part.lines.emplace_back(line_view{it == skus_.end() ? nullptr : &*it, qty});
 }
 
 std::size_t event_view::check(const std::string& sku_id, sku_view& s, std::int64_t at_ms,
@@ -215,13 +235,14 @@ std::size_t event_view::check(const std::string& sku_id, sku_view& s, std::int64
     return fired_.size();
 }
 
-std::size_t event_view::move(order_view& o, order_status to, stock_effect effect,
-                             std::int64_t at_ms, std::string& out) {
+std::size_t event_view::move(found f, order_status to, stock_effect effect, std::int64_t at_ms,
+                             std::string& out) {
+    order_view& o = *f.order;
     o.status = to;
     if (effect == stock_effect::none || effect == stock_effect::forget) return 0;
     std::size_t n = 0;
     for (std::uint32_t i = 0; i < o.line_count; ++i) {
-        const line_view& line = lines_[o.first_line + i];
+        const line_view& line = f.part->lines[o.first_line + i];
         if (line.sku == nullptr) continue;
         const std::int64_t qty = line.qty;
         sku_view& s = line.sku->second;
@@ -278,10 +299,12 @@ std::size_t event_view::apply(std::uint64_t lsn, std::uint16_t type,
             if (!matching::decode(payload, o)) return 0;
             append_placed(lsn, o, out);
             std::size_t n = 1;
-            order_view& v = add_order(o.id, o.history.empty() ? o.status : o.history.front().to);
+            order_part& part = part_of(o.id);
+            order_view& v =
+                add_order(part, o.id, o.history.empty() ? o.status : o.history.front().to);
             // Placement holds every line, whatever its first status (pending or in review).
             for (const matching::order_item& item : o.items) {
-                const line_view& line = add_line(v, item.sku_id, item.qty);
+                const line_view& line = add_line(part, v, item.sku_id, item.qty);
                 if (line.sku == nullptr) continue;
                 line.sku->second.held += item.qty;
                 n += check(line.sku->first, line.sku->second, o.created_at_ms, out);
@@ -292,19 +315,19 @@ std::size_t event_view::apply(std::uint64_t lsn, std::uint16_t type,
             matching::order_cancelled e;
             if (!matching::decode(payload, e)) return 0;
             append_order_event(lsn, type, payload, out);
-            order_view* o = find_order(e.order_id);
-            if (o == nullptr) return 1;
-            return 1 + move(*o, order_status::cancelled, stock_effect::release, e.at_ms, out);
+            const found o = find_order(e.order_id);
+            if (o.order == nullptr) return 1;
+            return 1 + move(o, order_status::cancelled, stock_effect::release, e.at_ms, out);
         }
         case record_type::order_moved: {
             matching::order_moved e;
             if (!matching::decode(payload, e)) return 0;
             append_order_event(lsn, type, payload, out);
-            order_view* o = find_order(e.order_id);
-            if (o == nullptr) return 1;
+            const found o = find_order(e.order_id);
+            if (o.order == nullptr) return 1;
             const matching::move_rule rule =
-                matching::rule_for(o->status, e.step.to, e.step.by, e.step.restock);
-            return 1 + move(*o, e.step.to, rule.legal ? rule.effect : stock_effect::none,
+                matching::rule_for(o.order->status, e.step.to, e.step.by, e.step.restock);
+            return 1 + move(o, e.step.to, rule.legal ? rule.effect : stock_effect::none,
                             e.step.at_ms, out);
         }
         case record_type::block_changed:
@@ -567,20 +590,30 @@ bool event_feed::advance(catch_up& c) {
 
 void seed_from_engine(event_feed& feed, matching::engine& engine) {
     event_view& view = feed.view();
+    const std::size_t shards = engine.shard_count();
+    view.partition(shards, [&engine](std::uint64_t id) { return engine.order_home(id); });
     // Every SKU first: an order's lines point at the SKUs they name, on any shard.
-    for (std::size_t i = 0; i < engine.shard_count(); ++i) {
+    for (std::size_t i = 0; i < shards; ++i) {
         engine.at(i).stock().for_each([&view](const matching::sku_state& s) { view.seed_sku(s); });
     }
-    std::size_t orders = 0;
-    for (std::size_t i = 0; i < engine.shard_count(); ++i) orders += engine.at(i).live_orders();
-    view.reserve_orders(orders);
-    for (std::size_t i = 0; i < engine.shard_count(); ++i) {
-        const matching::shard& sh = engine.at(i);
-        sh.for_each_placed(
-            [&view](matching::order_status now, const matching::order_placed_view& placed) {
-                view.seed_order(now, placed);
-            });
-    }
+    // Then each shard's orders into their own part, on as many threads as there are cores
+    // (no shard thread runs yet, and the SKUs are only read from here on).
+    const std::size_t threads =
+        std::min<std::size_t>(shards, std::max(1u, std::thread::hardware_concurrency()));
+    const auto seed = [&view, &engine, shards, threads](std::size_t first) {
+        for (std::size_t i = first; i < shards; i += threads) {
+            const matching::shard& sh = engine.at(i);
+            view.reserve_orders(i, sh.live_orders());
+            sh.for_each_placed(
+                [&view, i](matching::order_status now, const matching::order_placed_view& placed) {
+                    view.seed_order(i, now, placed);
+                });
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(seed, t);
+    seed(0);
+    for (std::thread& t : helpers) t.join();
 }
 
 }  // namespace fg::gateway

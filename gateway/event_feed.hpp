@@ -72,18 +72,29 @@ struct stock_alarm {
 // (matching::rule_for decides what a move does to the stock).
 class event_view {
  public:
+    // Which part of the view an order is in: its home shard (matching::engine::order_home), so
+    // that start-up seeds each shard's orders on a thread of its own (seed_from_engine).
+    using home_fn = std::function<std::size_t(std::uint64_t order_id)>;
+
+    event_view();
+    // Splits the orders into `parts` parts by `home`; before any order is seeded or applied.
+    void partition(std::size_t parts, home_fn home);
+    std::size_t parts() const { return parts_.size(); }
+
     void seed_sku(const matching::sku_state& s);
-    // Room for `orders` more orders, so that seeding millions of them copies none.
-    void reserve_orders(std::size_t orders);
-    // An order from its status now and its placement read in place.
-    void seed_order(matching::order_status now, const matching::order_placed_view& placed);
+    // Room for `orders` more orders in part `part`, so that seeding millions copies none.
+    void reserve_orders(std::size_t part, std::size_t orders);
+    // An order from its status now and its placement read in place, into its home's part.
+    // Seeding different parts at once, on different threads, is safe once every SKU is seeded.
+    void seed_order(std::size_t part, matching::order_status now,
+                    const matching::order_placed_view& placed);
 
     // Applies one record; appends the SSE text of its events to `out` and returns how many.
     std::size_t apply(std::uint64_t lsn, std::uint16_t type, std::span<const std::byte> payload,
                       std::string& out);
 
     std::size_t sku_count() const { return skus_.size(); }
-    std::size_t order_count() const { return orders_.size(); }
+    std::size_t order_count() const;
 
  private:
     struct sku_view {
@@ -103,18 +114,31 @@ class event_view {
         sku_entry* sku;  // null: a SKU the view never saw (then it has no stock events)
         std::int64_t qty;
     };
+    // One home shard's orders, each with its lines.
+    struct order_part {
+        matching::detail::id_index index;  // order id -> its position in orders, plus 1
+        std::vector<order_view> orders;
+        std::vector<line_view> lines;
+    };
+    struct found {
+        order_view* order;
+        order_part* part;
+    };
     std::size_t check(const std::string& sku_id, sku_view& s, std::int64_t at_ms, std::string& out);
-    std::size_t move(order_view& o, matching::order_status to, matching::stock_effect effect,
+    std::size_t move(found o, matching::order_status to, matching::stock_effect effect,
                      std::int64_t at_ms, std::string& out);
-    order_view* find_order(std::uint64_t id);
+    order_part& part_of(std::uint64_t id) {
+        return parts_.size() == 1 ? parts_[0] : parts_[home_(id)];
+    }
+    // Null `order` if the view does not have it.
+    found find_order(std::uint64_t id);
     // (Re)starts the order's entry; its lines follow with add_line, before any other order's.
-    order_view& add_order(std::uint64_t id, matching::order_status status);
-    line_view& add_line(order_view& o, std::string_view sku_id, std::int64_t qty);
+    static order_view& add_order(order_part& part, std::uint64_t id, matching::order_status status);
+    line_view& add_line(order_part& part, order_view& o, std::string_view sku_id, std::int64_t qty);
 
     matching::string_map<sku_view> skus_;
-    matching::detail::id_index order_index_;  // order id -> its position in orders_, plus 1
-    std::vector<order_view> orders_;
-    std::vector<line_view> lines_;
+    std::vector<order_part> parts_;
+    home_fn home_;
     std::vector<stock_event> fired_;
 };
 

@@ -254,7 +254,7 @@ TEST(EventView, SeededStateIsTheStartingPoint) {
     const std::vector<std::byte> placed_bytes = bytes_of(order_of(0x105, "cap", 2));
     matching::order_placed_view placed;
     ASSERT_TRUE(matching::decode(placed_bytes, placed));
-    view.seed_order(matching::order_status::pending_payment, placed);
+    view.seed_order(0, matching::order_status::pending_payment, placed);
     std::string out;
     // The seeded order is cancelled by an old-style record: 3 -> 5, no event but the order's.
     view.apply(100, u16(record_type::order_cancelled),
@@ -267,6 +267,56 @@ TEST(EventView, SeededStateIsTheStartingPoint) {
     ev = parse(out);
     ASSERT_EQ(ev.size(), 2u);  // 5 -> 2: low_stock
     EXPECT_EQ(ev[1].name, "low_stock");
+}
+
+// Split by home shard and seeded part by part (start-up seeds each part on a thread of its
+// own), the view tells exactly the events a whole one tells, for moves of orders in every part.
+TEST(EventView, APartitionedViewTellsWhatAWholeOneTells) {
+    const auto home = [](std::uint64_t id) { return static_cast<std::size_t>((id & 0xff) % 3); };
+    event_view whole;
+    event_view split;
+    split.partition(3, home);
+    matching::sku_state s = sku("tee", 30, 10);
+    s.held = 24;  // the twelve orders below: available 6, under the threshold
+    whole.seed_sku(s);
+    split.seed_sku(s);
+    std::vector<std::uint64_t> ids;
+    for (std::uint64_t n = 1; n <= 12; ++n) {
+        const std::uint64_t id = (n << 8) | (n % 4);
+        const std::vector<std::byte> bytes = bytes_of(order_of(id, "tee", 2));
+        matching::order_placed_view placed;
+        ASSERT_TRUE(matching::decode(bytes, placed));
+        whole.seed_order(0, order_status::pending_payment, placed);
+        split.seed_order(home(id), order_status::pending_payment, placed);
+        ids.push_back(id);
+    }
+    EXPECT_EQ(split.order_count(), 12u);
+    std::uint64_t lsn = 64;
+    std::size_t stock_events = 0;
+    auto both = [&](record_type t, const std::vector<std::byte>& payload) {
+        std::string a, b;
+        const std::size_t n = whole.apply(lsn, u16(t), payload, a);
+        EXPECT_EQ(split.apply(lsn, u16(t), payload, b), n);
+        EXPECT_EQ(a, b);
+        for (const auto& e : parse(a)) stock_events += e.name == "order" ? 0 : 1;
+        lsn += 64;
+    };
+    // Paid, cancelled and expired across the parts: available goes 6 -> 18 and back down.
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const order_status to = i % 3 == 0   ? order_status::paid
+                                : i % 3 == 1 ? order_status::cancelled
+                                             : order_status::expired;
+        const actor by = i % 3 == 0 ? actor::payment : i % 3 == 1 ? actor::buyer : actor::system;
+        both(record_type::order_moved,
+             bytes_of(matching::order_moved{.order_id = ids[i], .step = {.to = to, .by = by}}));
+    }
+    for (std::uint64_t n = 13; n <= 18; ++n) {
+        both(record_type::order_placed, bytes_of(order_of((n << 8) | (n % 4), "tee", 2)));
+    }
+    both(record_type::order_cancelled,
+         bytes_of(matching::order_cancelled{.order_id = (13ull << 8) | 1, .at_ms = 5}));
+    EXPECT_GE(stock_events, 1u) << "the moves reached the SKU through the orders' lines";
+    EXPECT_EQ(split.order_count(), 18u);
 }
 
 TEST(EventRing, ASlowReaderIsToldItWasOverrun) {
