@@ -1,6 +1,8 @@
 #include "matching/order_store.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "matching/assert.hpp"
 #include "matching/event_codec.hpp"
@@ -8,17 +10,30 @@
 namespace fg::matching {
 
 order_store::order_store() = default;
-order_store::~order_store() = default;
+
+order_store::~order_store() {
+    for (std::size_t i = 0; i < size_; ++i) {
+        step_list* steps = slot(i).later;
+        if (steps == nullptr) continue;
+        std::destroy_n(steps->items(), steps->size);
+    }
+}
+
+std::byte* order_store::take(std::size_t bytes, std::size_t align) {
+    FG_ASSERT(bytes <= arena_chunk_bytes, "M13 (what the store keeps fits an arena chunk)");
+    std::size_t at = (arena_used_ + align - 1) / align * align;
+    if (at > arena_chunk_bytes || arena_chunk_bytes - at < bytes) {
+        // new[] aligns a chunk for any fundamental type.
+        arena_.push_back(std::make_unique_for_overwrite<std::byte[]>(arena_chunk_bytes));
+        at = 0;
+    }
+    arena_used_ = at + bytes;
+    return arena_.back().get() + at;
+}
 
 const std::byte* order_store::copy_in(std::span<const std::byte> bytes) {
-    FG_ASSERT(bytes.size() <= arena_chunk_bytes, "M13 (a kept placement fits an arena chunk)");
-    if (arena_chunk_bytes - arena_used_ < bytes.size()) {
-        arena_.push_back(std::make_unique_for_overwrite<std::byte[]>(arena_chunk_bytes));
-        arena_used_ = 0;
-    }
-    std::byte* at = arena_.back().get() + arena_used_;
+    std::byte* at = take(bytes.size(), 1);
     std::memcpy(at, bytes.data(), bytes.size());
-    arena_used_ += bytes.size();
     return at;
 }
 
@@ -88,15 +103,28 @@ order order_store::materialize(const entry& e) const {
     for (const transition& step : e.moves()) {
         if (step.hold_expires_at_ms != 0) o.hold_expires_at_ms = step.hold_expires_at_ms;
     }
-    if (e.later) o.updated_at_ms = e.later->back().at_ms;  // else the creation, as placed
+    if (!e.moves().empty()) o.updated_at_ms = e.moves().back().at_ms;  // else the creation
     o.history.insert(o.history.end(), e.moves().begin(), e.moves().end());
     return o;
 }
 
 void order_store::apply(entry& e, const transition& step) {
     e.status = step.to;
-    if (!e.later) e.later = std::make_unique<std::vector<transition>>();
-    e.later->push_back(step);
+    step_list* steps = e.later;
+    if (steps == nullptr || steps->size == steps->capacity) {
+        const std::uint32_t capacity = steps == nullptr ? 1 : steps->capacity * 2;
+        std::byte* at = take(sizeof(step_list) + capacity * sizeof(transition),
+                             std::max(alignof(step_list), alignof(transition)));
+        auto* grown = new (at) step_list{.size = 0, .capacity = capacity};
+        if (steps != nullptr) {
+            std::uninitialized_move_n(steps->items(), steps->size, grown->items());
+            std::destroy_n(steps->items(), steps->size);
+            grown->size = steps->size;
+        }
+        e.later = steps = grown;
+    }
+    new (steps->items() + steps->size) transition(step);
+    ++steps->size;
 }
 
 }  // namespace fg::matching

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 #include <vector>
 
@@ -23,6 +24,20 @@ namespace fg::matching {
 
 class order_store {
  public:
+    // An order's steps after its placement: a block in the store's arena with room for
+    // `capacity` steps, replaced by one twice its size when full (the arena keeps the old one
+    // until the store goes: orders are never removed). One step, the usual case after a sale,
+    // costs 56 bytes and no allocation of its own.
+    struct step_list {
+        std::uint32_t size = 0;
+        std::uint32_t capacity = 0;
+        transition* items() { return std::launder(reinterpret_cast<transition*>(this + 1)); }
+        const transition* items() const {
+            return std::launder(reinterpret_cast<const transition*>(this + 1));
+        }
+    };
+    static_assert(sizeof(step_list) % alignof(transition) == 0);
+
     // What changes after placement, and where the placement is.
     // The id, creation time and first hold are read from the placement, the last update and a
     // later hold from the steps: a sale keeps millions of entries, 24 bytes each.
@@ -34,11 +49,12 @@ class order_store {
         // (shard::walk_holds).
         bool walked = false;
         // Every logged step after the placement; most orders of a sale have none, so the list
-        // is out of line.
-        std::unique_ptr<std::vector<transition>> later;
+        // is out of line, in the store's arena.
+        step_list* later = nullptr;
 
         std::span<const transition> moves() const {
-            return later ? std::span<const transition>(*later) : std::span<const transition>();
+            return later ? std::span<const transition>(later->items(), later->size)
+                         : std::span<const transition>();
         }
         std::size_t history_size() const { return 1 + moves().size(); }
     };
@@ -79,7 +95,7 @@ class order_store {
     std::span<const std::byte> placement(const entry& e) const;
 
     // Applies a logged step to the stored state (not to the stock).
-    static void apply(entry& e, const transition& step);
+    void apply(entry& e, const transition& step);
 
     std::size_t size() const { return size_; }
     // The number of the order kept last (its n for nth()); size() must be > 0.
@@ -104,12 +120,14 @@ class order_store {
     }
     entry& slot(std::size_t i) { return entries_[i / entries_per_chunk][i % entries_per_chunk]; }
     const std::byte* copy_in(std::span<const std::byte> bytes);
+    // `bytes` from the arena, at a multiple of `align`.
+    std::byte* take(std::size_t bytes, std::size_t align);
 
     std::vector<std::unique_ptr<entry[]>> entries_;  // chunks: entries never move
     std::size_t size_ = 0;
-    detail::id_index index_;  // id -> its slot, plus 1
-    std::vector<std::unique_ptr<std::byte[]>> arena_;
-    std::size_t arena_used_ = arena_chunk_bytes;  // of the newest chunk: none yet
+    detail::id_index index_;                           // id -> its slot, plus 1
+    std::vector<std::unique_ptr<std::byte[]>> arena_;  // placements copied in, and step lists
+    std::size_t arena_used_ = arena_chunk_bytes;       // of the newest chunk: none yet
 };
 
 }  // namespace fg::matching

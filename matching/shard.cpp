@@ -645,7 +645,7 @@ void shard::log_move(std::uint64_t order_id, transition step, stock_effect effec
 }
 
 void shard::apply_step(order_store::entry& o, const transition& step) {
-    order_store::apply(o, step);
+    orders_.apply(o, step);
     if (step.hold_expires_at_ms != 0) {
         o.walked = false;  // the walk's order of deadlines does not cover a new one
         holds_.schedule(step.hold_expires_at_ms, order_store::id_of(o));

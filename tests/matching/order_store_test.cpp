@@ -100,7 +100,7 @@ TEST(OrderStore, KeepsEveryOrderAsPlacedAndMovedAcrossGrowth) {
             m.updated_at_ms = step.at_ms;
             if (step.hold_expires_at_ms != 0) m.hold_expires_at_ms = step.hold_expires_at_ms;
             m.history.push_back(step);
-            order_store::apply(store.at(m.id), step);
+            store.apply(store.at(m.id), step);
         }
     }
     EXPECT_EQ(store.size(), model.size());
