@@ -199,7 +199,7 @@ void inventory::count_buyer(std::uint32_t ordinal, std::uint32_t buyer, std::int
     // that does not exist (or is 0) changes nothing, and a count never goes below 0.
     if (buyer == absent) return;
     detail::count_table::count* count = bought_.find(count_key(ordinal, buyer));
-    if (count == nullptr || *count <= 0) return;
+    if (count == nullptr || *count == 0) return;
     *count = static_cast<detail::count_table::count>(std::max<std::int64_t>(*count + delta, 0));
 }
 

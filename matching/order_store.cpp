@@ -100,9 +100,7 @@ order_placed_view order_store::placed_view(const entry& e) {
 order order_store::materialize(const entry& e) const {
     order o = as_placed(e);
     o.status = e.status;
-    for (const transition& step : e.moves()) {
-        if (step.hold_expires_at_ms != 0) o.hold_expires_at_ms = step.hold_expires_at_ms;
-    }
+    o.hold_expires_at_ms = hold_expires_at(e);
     if (!e.moves().empty()) o.updated_at_ms = e.moves().back().at_ms;  // else the creation
     o.history.insert(o.history.end(), e.moves().begin(), e.moves().end());
     return o;
